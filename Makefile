@@ -1,0 +1,55 @@
+# `make run` serves the archive; `make test` runs every check CI runs.
+# Both need only Python 3.11+: the venv, the packages and the database
+# (embedded PostgreSQL, unless DATABASE_URL is set) come from here.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Runs a command with DATABASE_URL set, starting (and afterwards stopping)
+# the embedded PostgreSQL when DATABASE_URL is unset.
+WITH_DB := $(BIN)/python -m wflm.localdb run --
+
+.PHONY: run test lint format migrations-check superuser bench db-start db-stop clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed
+	$(WITH_DB) $(BIN)/python -m wflm.serve
+
+test: $(VENV)/.dev-installed lint
+	$(WITH_DB) sh -c '$(BIN)/python manage.py makemigrations --check --dry-run && $(BIN)/pytest $(PYTEST_ARGS)'
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: $(VENV)/.dev-installed
+	$(WITH_DB) $(BIN)/python manage.py makemigrations --check --dry-run
+
+superuser: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py createsuperuser
+
+bench: $(VENV)/.dev-installed
+	$(WITH_DB) $(BIN)/python -m bench
+
+db-start: $(VENV)/.runtime-installed
+	$(BIN)/python -m wflm.localdb start
+
+db-stop: $(VENV)/.runtime-installed
+	$(BIN)/python -m wflm.localdb stop
+
+clean:
+	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

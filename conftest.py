@@ -1,0 +1,53 @@
+"""Shared test helpers: settings for speed, and plain factories."""
+
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from comments.models import Comment
+from posts.models import Post
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_simple_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests render templates without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_post(**fields):
+    number = next(_sequence)
+    defaults = {
+        "title": f"Artist {number} - Album {number} (1970)",
+        "body": "<p>A writeup.</p>",
+        "published_at": timezone.now() - timezone.timedelta(days=1),
+    }
+    return Post.objects.create(**(defaults | fields))
+
+
+def make_comment(post, **fields):
+    defaults = {
+        "name": "Reader",
+        "email": "reader@example.com",
+        "body": "A response.",
+        "status": Comment.Status.APPROVED,
+    }
+    return Comment.objects.create(post=post, **(defaults | fields))
+
+
+@pytest.fixture
+def post(db):
+    return make_post()
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("moderator", "mod@example.com", "password")
+    client.force_login(user)
+    return client

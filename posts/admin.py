@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from comments.models import Comment
+from posts.models import Post
+
+
+class CommentInline(admin.TabularInline):
+    model = Comment
+    fields = ["name", "email", "body", "status", "parent", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["parent"]
+    extra = 0
+    show_change_link = True
+    ordering = ["path"]
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["title", "published_at", "comments_open"]
+    list_filter = ["comments_open"]
+    search_fields = ["title", "artist", "album"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [CommentInline]

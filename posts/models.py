@@ -1,0 +1,95 @@
+import html
+import re
+
+import nh3
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
+
+# "Miles Davis - Ascenseur pour l'echafaud (1958)"
+ARTIST_ALBUM_YEAR = re.compile(r"^\s*(?P<artist>.+?)\s+[-–—]\s+(?P<album>.+?)(?:\s+\((?P<year>\d{4})\))?\s*$")
+
+
+def parse_title(title):
+    """Split an "Artist - Album (Year)" title; (artist, album, year) or blanks."""
+    match = ARTIST_ALBUM_YEAR.match(title or "")
+    if not match:
+        return "", "", None
+    year = match["year"]
+    return match["artist"], match["album"], int(year) if year else None
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published_at__lte=timezone.now())
+
+    def with_response_counts(self):
+        """Annotate response_count: approved comments (not pingbacks) only."""
+        approved = Q(comments__status="approved", comments__kind="comment")
+        return self.annotate(response_count=Count("comments", filter=approved))
+
+
+class Post(models.Model):
+    title = models.CharField(max_length=300)
+    # allow_unicode: "échafaud" stays readable in the address bar.
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
+    artist = models.CharField(max_length=200, blank=True)
+    album = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.TextField(blank=True, help_text="HTML from the archive; sanitised when shown.")
+    excerpt = models.TextField(blank=True)
+    published_at = models.DateTimeField(default=timezone.now)
+    comments_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            # The home page: newest first.
+            models.Index(fields=["-published_at", "-id"], name="post_published_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self._unique_slug()
+        if not (self.artist or self.album):
+            self.artist, self.album, parsed_year = parse_title(self.title)
+            self.year = self.year or parsed_year
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        published = timezone.localtime(self.published_at)
+        return reverse(
+            "posts:detail",
+            kwargs={"year": published.year, "month": published.month, "slug": self.slug},
+        )
+
+    def _unique_slug(self):
+        base = slugify(self.title, allow_unicode=True)[:180] or "post"
+        slug, suffix = base, 2
+        while Post.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, suffix = f"{base}-{suffix}", suffix + 1
+        return slug
+
+    @cached_property
+    def body_html(self):
+        # Archive HTML is trusted to be ours, but it came from old blogs:
+        # an allow-list keeps scripts and event handlers out all the same.
+        return mark_safe(nh3.clean(self.body, link_rel="nofollow noopener"))  # noqa: S308 (sanitised)
+
+    @cached_property
+    def excerpt_text(self):
+        if self.excerpt:
+            return self.excerpt
+        text = " ".join(html.unescape(nh3.clean(self.body, tags=set())).split())
+        return text[:300] + ("…" if len(text) > 300 else "")
