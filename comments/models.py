@@ -64,6 +64,11 @@ class Comment(models.Model):
     # 0002) on insert: the ids from the thread's root down to this comment,
     # and their count. Replies never renumber anything.
     # db_default makes Django read both back from the INSERT's RETURNING.
+    # Archive imports: the comment's id on the blog it came from (kept on
+    # the page as an alias anchor, #comment-<original_id>), and whether its
+    # parent was inferred from an "@name" reply rather than recorded.
+    original_id = models.CharField(max_length=64, blank=True)
+    reply_inferred = models.BooleanField(default=False)
     path = ArrayField(models.BigIntegerField(), db_default=models.Value("{}"), editable=False)
     depth = models.PositiveSmallIntegerField(db_default=1, editable=False)
 

@@ -11,7 +11,18 @@ from django.utils.safestring import SafeString
 from comments.models import Comment
 
 # Only what the page shows: not the raw body, email, IP or user agent.
-THREAD_FIELDS = ("id", "post_id", "parent_id", "path", "depth", "name", "url", "body_html", "created_at")
+THREAD_FIELDS = (
+    "id",
+    "post_id",
+    "parent_id",
+    "path",
+    "depth",
+    "name",
+    "url",
+    "body_html",
+    "created_at",
+    "original_id",
+)
 
 OPEN_CHILDREN = '<ol class="children">'
 CLOSE_ITEM = "</li>"
@@ -65,6 +76,12 @@ class Thread:
             comment.in_reply_to = ancestor if depth > self.max_depth else None
             comment.tree_before = SafeString(_markup_between(previous_depth, comment.display_depth))
             previous_depth = comment.display_depth
+            # Old links to an imported comment (#comment-<its old id>) keep
+            # working, unless that old id is also a comment id on this page.
+            alias = comment.original_id
+            comment.alias_anchor = (
+                alias if alias and not (alias.isdigit() and int(alias) in self.by_id) else ""
+            )
         self.tree_end = SafeString(_close_all(previous_depth))
 
 
