@@ -1,8 +1,21 @@
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 
 from comments.forms import CommentForm
+from comments.net import client_ip, user_agent
+
+
+def post_comment(request, post):
+    """A "Leave a Reply" POST to a post's permalink."""
+    from posts.views import render_post_page
+
+    form = CommentForm(post, data=request.POST, ip_address=client_ip(request), user_agent=user_agent(request))
+    if form.is_valid():
+        comment = form.save()
+        return redirect(comment.get_absolute_url())
+    status = 403 if not post.comments_open else 400
+    return render_post_page(request, post, form, status=status)
 
 
 def csrf_failure(request, reason=""):

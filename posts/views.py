@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from comments.forms import CommentForm
-from comments.net import client_ip, user_agent
 from comments.threads import Thread
+from comments.views import post_comment
 from posts.models import Post
 
 
@@ -31,14 +31,7 @@ def get_post_for_permalink(year, month, slug):
 def post_detail(request, year, month, slug):
     post = get_post_for_permalink(year, month, slug)
     if request.method == "POST":
-        form = CommentForm(
-            post, data=request.POST, ip_address=client_ip(request), user_agent=user_agent(request)
-        )
-        if form.is_valid():
-            comment = form.save()
-            return redirect(comment.get_absolute_url())
-        status = 403 if not post.comments_open else 400
-        return render_post_page(request, post, form, status=status)
+        return post_comment(request, post)
     return render_post_page(request, post, CommentForm(post), reply_to=request.GET.get("replytocom"))
 
 
