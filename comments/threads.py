@@ -22,6 +22,7 @@ THREAD_FIELDS = (
     "body_html",
     "created_at",
     "original_id",
+    "status",
 )
 
 OPEN_CHILDREN = '<ol class="children">'
