@@ -6,6 +6,8 @@ markup that opens or closes nested lists before it.
 """
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 
 from comments.models import Comment
@@ -40,11 +42,18 @@ class Thread:
         self._lay_out()
 
     @classmethod
-    def for_post(cls, post, max_depth=None):
-        queryset = (
-            Comment.objects.approved().conversation().for_post(post).in_thread_order().only(*THREAD_FIELDS)
-        )
-        return cls(queryset, max_depth=max_depth)
+    def for_post(cls, post, max_depth=None, also_show_ids=()):
+        """Approved comments, plus also_show_ids (a reader's own held comments)."""
+        shown = Q(status=Comment.Status.APPROVED)
+        if also_show_ids:
+            shown |= Q(pk__in=list(also_show_ids))
+        queryset = Comment.objects.conversation().for_post(post).filter(shown).in_thread_order()
+        return cls(queryset.only(*THREAD_FIELDS), max_depth=max_depth)
+
+    @cached_property
+    def approved_count(self):
+        """What "N Responses" counts: held comments shown to their author do not."""
+        return sum(1 for comment in self.comments if comment.status == Comment.Status.APPROVED)
 
     def __iter__(self):
         return iter(self.comments)
