@@ -1,10 +1,13 @@
 """Shared test helpers: settings for speed, and plain factories."""
 
 import itertools
+import time
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from comments.moderation import form_timestamp
 from comments.models import Comment
 from posts.models import Post
 
@@ -13,6 +16,8 @@ _sequence = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _fast_and_simple_settings(settings):
+    # Cached pages must not leak from one test into the next.
+    cache.clear()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {
@@ -39,6 +44,11 @@ def make_comment(post, **fields):
         "status": Comment.Status.APPROVED,
     }
     return Comment.objects.create(post=post, **(defaults | fields))
+
+
+def make_form_timestamp(seconds_ago=60):
+    """The comment form's signed "ts" value, as if its page was rendered seconds_ago."""
+    return form_timestamp(at=time.time() - seconds_ago)
 
 
 @pytest.fixture

@@ -5,9 +5,14 @@ No recursion and no query per comment: the comments arrive in path order
 markup that opens or closes nested lists before it.
 """
 
+import math
+
 from django.conf import settings
-from django.db.models import Q
-from django.utils.functional import cached_property
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BigIntegerField, Count, F, Q, Value
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from comments.models import Comment
@@ -27,33 +32,71 @@ THREAD_FIELDS = (
     "status",
 )
 
+# The top-level ancestor's id: path[1] in SQL.
+ROOT = F("path__0")
+
 OPEN_CHILDREN = '<ol class="children">'
 CLOSE_ITEM = "</li>"
 CLOSE_CHILDREN = "</ol></li>"
 
 
 class Thread:
-    """The approved comments of a post, numbered and nested for display."""
+    """One page of a post's thread, numbered and nested for display.
 
-    def __init__(self, comments, max_depth=None):
+    Pages hold top-level comments with all their replies (WordPress's
+    "break comments into pages"); number_offset continues the numbering
+    from the pages before.
+    """
+
+    def __init__(self, comments, max_depth=None, number_offset=0, approved_total=None, pagination=None):
         self.max_depth = max_depth or settings.COMMENTS_DISPLAY_DEPTH
         self.comments = list(comments)
         self.by_id = {comment.pk: comment for comment in self.comments}
+        self.number_offset = number_offset
+        self.pagination = pagination
+        if approved_total is None:
+            approved_total = sum(1 for comment in self.comments if comment.status == Comment.Status.APPROVED)
+        # What "N Responses" counts: the whole thread, without the held
+        # comments shown to their author.
+        self.approved_count = approved_total
         self._lay_out()
 
     @classmethod
-    def for_post(cls, post, max_depth=None, also_show_ids=()):
-        """Approved comments, plus also_show_ids (a reader's own held comments)."""
+    def for_post(cls, post, page=None, max_depth=None, also_show_ids=()):
+        """The thread page to show (page None: the default one).
+
+        Two queries when paginated (the top-level comments with their
+        subtree sizes, then the page's comments), one when COMMENTS_PER_PAGE
+        is 0. Raises Http404 for a page that does not exist.
+        """
         shown = Q(status=Comment.Status.APPROVED)
         if also_show_ids:
             shown |= Q(pk__in=list(also_show_ids))
-        queryset = Comment.objects.conversation().for_post(post).filter(shown).in_thread_order()
-        return cls(queryset.only(*THREAD_FIELDS), max_depth=max_depth)
+        comments = Comment.objects.conversation().for_post(post).filter(shown)
+        per_page = settings.COMMENTS_PER_PAGE
+        if not per_page:
+            if page not in (None, 1):
+                raise Http404("This thread is not split into pages.")
+            return cls(comments.in_thread_order().only(*THREAD_FIELDS), max_depth=max_depth)
 
-    @cached_property
-    def approved_count(self):
-        """What "N Responses" counts: held comments shown to their author do not."""
-        return sum(1 for comment in self.comments if comment.status == Comment.Status.APPROVED)
+        roots = list(
+            comments.values_list(ROOT)
+            .annotate(size=Count("id"), approved=Count("id", filter=Q(status=Comment.Status.APPROVED)))
+            .order_by(ROOT)
+        )
+        pagination = Pagination(post, [root for root, _, _ in roots], per_page, page)
+        first, following = pagination.root_range()
+        on_page = comments.filter(path__gte=_path_of(first))
+        if following is not None:
+            on_page = on_page.filter(path__lt=_path_of(following))
+        offset = sum(size for root, size, _ in roots if root < first)
+        return cls(
+            on_page.in_thread_order().only(*THREAD_FIELDS),
+            max_depth=max_depth,
+            number_offset=offset,
+            approved_total=sum(approved for _, _, approved in roots),
+            pagination=pagination,
+        )
 
     def __iter__(self):
         return iter(self.comments)
@@ -76,7 +119,7 @@ class Thread:
 
     def _lay_out(self):
         previous_depth = 0
-        for number, comment in enumerate(self.comments, start=1):
+        for number, comment in enumerate(self.comments, start=self.number_offset + 1):
             ancestor = self._visible_ancestor(comment)
             depth = ancestor.display_depth + 1 if ancestor else 1
             comment.number = number
@@ -107,3 +150,83 @@ def _close_all(depth):
     if depth == 0:
         return ""
     return CLOSE_ITEM + CLOSE_CHILDREN * (depth - 1)
+
+
+def _path_of(root):
+    # A one-id path: every path in that root's subtree sorts at or after it.
+    return Cast(Value([root]), output_field=ArrayField(BigIntegerField()))
+
+
+class Pagination:
+    """Which top-level comments a thread page shows, and its links."""
+
+    def __init__(self, post, roots, per_page, page=None):
+        self.post = post
+        self.roots = roots
+        self.per_page = per_page
+        self.num_pages = max(1, math.ceil(len(roots) / per_page))
+        self.default_page = 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else self.num_pages
+        self.number = self.default_page if page is None else page
+        if not 1 <= self.number <= self.num_pages:
+            raise Http404("There is no such page of comments.")
+
+    def root_range(self):
+        """(first root id on this page, first root id of the next page or None)."""
+        start = (self.number - 1) * self.per_page
+        end = start + self.per_page
+        first = self.roots[start] if self.roots else 0
+        following = self.roots[end] if end < len(self.roots) else None
+        return first, following
+
+    @property
+    def is_paginated(self):
+        return self.num_pages > 1
+
+    def url(self, number):
+        return page_url(self.post, number, self.default_page)
+
+    @property
+    def current_url(self):
+        return self.url(self.number)
+
+    @property
+    def previous_url(self):
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self):
+        return self.url(self.number + 1) if self.number < self.num_pages else None
+
+
+def page_url(post, number, default_page):
+    if number == default_page:
+        return post.get_absolute_url()
+    return reverse("posts:comments_page", kwargs={**post.permalink_kwargs(), "page": number})
+
+
+def comment_url(comment):
+    """Where a comment shows: its thread page and anchor (one query when paginated).
+
+    Reads comment.post (a query if not loaded).
+    """
+    post = comment.post
+    per_page = settings.COMMENTS_PER_PAGE
+    anchor = f"#comment-{comment.pk}"
+    if not per_page:
+        return post.get_absolute_url() + anchor
+    root = comment.path[0]
+    counts = (
+        Comment.objects.approved()
+        .conversation()
+        .for_post(post)
+        .annotate(root=ROOT)
+        .aggregate(
+            before=Count("root", distinct=True, filter=Q(root__lt=root)),
+            total=Count("root", distinct=True),
+        )
+    )
+    # A held comment's own root may not be counted yet: count it in.
+    total = max(counts["total"], counts["before"] + 1)
+    number = counts["before"] // per_page + 1
+    default_page = 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else max(1, math.ceil(total / per_page))
+    return page_url(post, number, default_page) + anchor

@@ -46,6 +46,11 @@ class Post(models.Model):
     comments_open = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by the database (posts/migrations/0003_page_versions.py) on
+    # every write to this post's comments: the page cache's key and the
+    # page's Last-Modified.
+    thread_version = models.BigIntegerField(default=0, editable=False)
+    thread_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
 
@@ -68,11 +73,11 @@ class Post(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
+        return reverse("posts:detail", kwargs=self.permalink_kwargs())
+
+    def permalink_kwargs(self):
         published = timezone.localtime(self.published_at)
-        return reverse(
-            "posts:detail",
-            kwargs={"year": published.year, "month": published.month, "slug": self.slug},
-        )
+        return {"year": published.year, "month": published.month, "slug": self.slug}
 
     def _unique_slug(self):
         base = slugify(self.title, allow_unicode=True)[:180] or "post"
@@ -80,6 +85,15 @@ class Post(models.Model):
         while Post.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, suffix = f"{base}-{suffix}", suffix + 1
         return slug
+
+    @property
+    def page_version(self):
+        """What the cached post page depends on: the post and its comments."""
+        return f"{self.thread_version}.{self.updated_at.timestamp()}"
+
+    @property
+    def last_modified(self):
+        return max(filter(None, [self.updated_at, self.thread_changed_at]))
 
     @cached_property
     def body_html(self):
@@ -93,3 +107,25 @@ class Post(models.Model):
             return self.excerpt
         text = " ".join(html.unescape(nh3.clean(self.body, tags=set())).split())
         return text[:300] + ("…" if len(text) > 300 else "")
+
+
+class SiteVersion(models.Model):
+    """One row, bumped by the database on every post or comment write.
+
+    Lists (home, archives) are cached under this version, so any change
+    that could alter a list (a new approved reply changes a count) shows
+    at once. Kept in the database, not in a per-process cache, so every
+    gunicorn worker and app server agrees.
+    """
+
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"site version {self.version}"
+
+    @classmethod
+    def current(cls):
+        """(version, changed_at): one query."""
+        row = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
+        return row or (0, None)

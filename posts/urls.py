@@ -23,12 +23,43 @@ class TwoDigitMonth:
         return f"{value:02d}"
 
 
+class PageNumber:
+    # Bounded, so a huge number is a 404 rather than an overflow.
+    regex = "[1-9][0-9]{0,5}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+class DatabaseId:
+    # A bigint at most, so an absurd id is a 404, not a database error.
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
 register_converter(FourDigitYear, "yyyy")
+register_converter(DatabaseId, "id")
 register_converter(TwoDigitMonth, "mm")
+register_converter(PageNumber, "page")
 
 app_name = "posts"
 urlpatterns = [
     path("", views.post_list, name="list"),
+    path("<yyyy:year>/", views.archive_year, name="year"),
+    path("<yyyy:year>/<mm:month>/", views.archive_month, name="month"),
     # str, not slug: slugs keep non-ASCII letters ("échafaud").
     path("<yyyy:year>/<mm:month>/<str:slug>/", views.post_detail, name="detail"),
+    # WordPress's address for later pages of a long thread.
+    path(
+        "<yyyy:year>/<mm:month>/<str:slug>/comment-page-<page:page>/", views.post_detail, name="comments_page"
+    ),
+    path("comments/<id:comment_id>/", views.comment_permalink, name="comment"),
 ]

@@ -1,24 +1,68 @@
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from comments import moderation
+from comments.cookies import pending_ids, remembered_commenter
 from comments.forms import CommentForm
-from comments.threads import Thread
+from comments.models import Comment
+from comments.threads import Thread, comment_url
 from comments.views import post_comment
-from posts.models import Post
+from posts import pagecache
+from posts.models import Post, SiteVersion
+
+FORM_TIMESTAMP_PLACEHOLDER = "wflm-form-timestamp-8e2a7b"
+pagecache.per_request_value(FORM_TIMESTAMP_PLACEHOLDER)(lambda request: moderation.form_timestamp())
+
+
+# --- Lists ----------------------------------------------------------------------
 
 
 @require_safe
 def post_list(request):
-    posts = (
-        Post.objects.published()
-        .with_response_counts()
-        .order_by("-published_at", "-id")
-        .only("title", "slug", "excerpt", "body", "published_at")
+    return _post_list_page(request, Post.objects.all(), "home", title="")
+
+
+@require_safe
+def archive_year(request, year):
+    return _post_list_page(
+        request, Post.objects.filter(published_at__year=year), f"year:{year}", title=str(year)
     )
-    page = Paginator(posts, settings.POSTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "posts/post_list.html", {"page": page})
+
+
+@require_safe
+def archive_month(request, year, month):
+    posts = Post.objects.filter(published_at__year=year, published_at__month=month)
+    title = timezone.datetime(year, month, 1).strftime("%B %Y")
+    return _post_list_page(request, posts, f"month:{year}:{month}", title=title)
+
+
+def _post_list_page(request, posts, name, title):
+    """A cached, paginated list: 1 query on a hit (the site version), 3 on a miss."""
+    version, changed_at = SiteVersion.current()
+    page_number = request.GET.get("page", "")
+
+    def render():
+        listed = (
+            posts.published()
+            .with_response_counts()
+            .order_by("-published_at", "-id")
+            .only("title", "slug", "excerpt", "body", "published_at")
+        )
+        page = Paginator(listed, settings.POSTS_PER_PAGE).get_page(page_number)
+        return TemplateResponse(
+            request, "posts/post_list.html", {"page": page, "archive_title": title}
+        ).render()
+
+    key = f"list:{name}:{version}:{changed_at and changed_at.timestamp()}:{page_number}"
+    return pagecache.cached_page(request, key, changed_at, render)
+
+
+# --- A post and its thread ---------------------------------------------------------
 
 
 def get_post_for_permalink(year, month, slug):
@@ -28,16 +72,33 @@ def get_post_for_permalink(year, month, slug):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def post_detail(request, year, month, slug):
+def post_detail(request, year, month, slug, page=None):
     post = get_post_for_permalink(year, month, slug)
     if request.method == "POST":
         return post_comment(request, post)
-    return render_post_page(request, post, CommentForm(post), reply_to=request.GET.get("replytocom"))
+    reply_to = request.GET.get("replytocom")
+
+    def render():
+        initial = {"ts": FORM_TIMESTAMP_PLACEHOLDER, **remembered_commenter(request)}
+        form = CommentForm(post, initial=initial)
+        return _render_post_page(request, post, form, reply_to=reply_to, page=page)
+
+    key = f"post:{post.pk}:{post.page_version}:{page}"
+    return pagecache.cached_page(request, key, post.last_modified, render)
 
 
-def render_post_page(request, post, form, reply_to=None, status=200):
-    """The post, its thread and the reply form (two queries: post, comments)."""
-    thread = Thread.for_post(post)
+def render_post_page(request, post, form, reply_to=None, status=200, page=None):
+    """The post page for this reader, e.g. with a form that has errors."""
+    return pagecache.fill_in(request, _render_post_page(request, post, form, reply_to, status, page))
+
+
+def _render_post_page(request, post, form, reply_to=None, status=200, page=None):
+    """The post, a page of its thread and the reply form, with placeholders.
+
+    Queries: the thread's top-level comments, then the page's comments
+    (the post is loaded already).
+    """
+    thread = Thread.for_post(post, page=page, also_show_ids=pending_ids(request))
     reply_to_comment = None
     if form.is_bound:
         parent_id = form.data.get("parent", "")
@@ -48,5 +109,23 @@ def render_post_page(request, post, form, reply_to=None, status=200):
         reply_to_comment = thread.get(int(reply_to))
         if reply_to_comment:
             form.initial["parent"] = reply_to_comment.pk
-    context = {"post": post, "thread": thread, "form": form, "reply_to": reply_to_comment}
-    return render(request, "posts/post_detail.html", context, status=status)
+    context = {
+        "post": post,
+        "thread": thread,
+        "pagination": thread.pagination,
+        "form": form,
+        "reply_to": reply_to_comment,
+        "form_token": pagecache.CSRF_TOKEN_PLACEHOLDER,
+    }
+    return TemplateResponse(request, "posts/post_detail.html", context, status=status).render()
+
+
+@require_safe
+def comment_permalink(request, comment_id):
+    """/comments/<id>/: the stable address of a comment, wherever its page is."""
+    comment = get_object_or_404(
+        Comment.objects.approved().conversation().select_related("post").only("id", "path", "post"),
+        pk=comment_id,
+        post__published_at__lte=timezone.now(),
+    )
+    return HttpResponsePermanentRedirect(comment_url(comment))

@@ -8,7 +8,8 @@ import zoneinfo
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware: static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses HTML (WhiteNoise serves static files precompressed itself).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,11 +182,103 @@ AUTH_PASSWORD_VALIDATORS = [
 # How deep replies are indented; deeper ones show at this depth with
 # "in reply to <name>".
 COMMENTS_DISPLAY_DEPTH = env.int("COMMENTS_DISPLAY_DEPTH", default=5)
-if COMMENTS_DISPLAY_DEPTH < 1:
-    raise ImproperlyConfigured("COMMENTS_DISPLAY_DEPTH must be at least 1.")
+if not 1 <= COMMENTS_DISPLAY_DEPTH <= 32:
+    # 32: the ids a stored path keeps (comments/migrations/0002_thread_trigger.py).
+    raise ImproperlyConfigured("COMMENTS_DISPLAY_DEPTH must be between 1 and 32.")
+# Top-level comments per thread page, with all their replies (0: one page).
+COMMENTS_PER_PAGE = env.int("COMMENTS_PER_PAGE", default=50)
+if COMMENTS_PER_PAGE < 0:
+    raise ImproperlyConfigured("COMMENTS_PER_PAGE must be 0 (no pages) or more.")
+# Which thread page a post opens on: "oldest" (page 1) or "newest" (the last).
+COMMENTS_FIRST_PAGE = env.str("COMMENTS_FIRST_PAGE", default="oldest")
+if COMMENTS_FIRST_PAGE not in ("oldest", "newest"):
+    raise ImproperlyConfigured('COMMENTS_FIRST_PAGE must be "oldest" or "newest".')
 POSTS_PER_PAGE = env.int("POSTS_PER_PAGE", default=10)
 if POSTS_PER_PAGE < 1:
     raise ImproperlyConfigured("POSTS_PER_PAGE must be at least 1.")
+
+
+# --- Moderation -----------------------------------------------------------------
+# The rules every new comment passes through (comments/moderation.py), with
+# WordPress's defaults; docs/moderation.md explains each one.
+
+
+def _non_negative_int(name, default):
+    value = env.int(name, default=default)
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 or more, not {value}.")
+    return value
+
+
+def _keys(name):
+    # One word, IP address or email per comma-separated entry, matched
+    # case-insensitively; blanks would match every comment, so they go.
+    return [key.strip().lower() for key in env.list(name, default=[]) if key.strip()]
+
+
+# How mail leaves: console (printed) by default; smtp://user:pass@host:587
+# (smtp+tls://, smtp+ssl://) in production. A slow or dead mail server costs
+# a request at most EMAIL_TIMEOUT seconds and never fails it.
+EMAIL_URL = env.str("EMAIL_URL", default="") or "consolemail://"
+vars().update(env.email_url_config(EMAIL_URL))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=5)
+if EMAIL_TIMEOUT < 1:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be at least 1 second.")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WFLM archive <noreply@localhost>")
+# Who is told about each held comment; empty: nobody.
+MODERATOR_EMAILS = env.list("MODERATOR_EMAILS", default=[])
+for _address in [DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">"), *MODERATOR_EMAILS]:
+    try:
+        validate_email(_address)
+    except ValidationError as error:
+        raise ImproperlyConfigured(
+            f"{_address!r} (in MODERATOR_EMAILS or DEFAULT_FROM_EMAIL) is not an email address."
+        ) from error
+
+# "Comment must be manually approved": hold every new comment.
+COMMENTS_MANUAL_APPROVAL = env.bool("COMMENTS_MANUAL_APPROVAL", default=False)
+# "Comment author must have a previously approved comment": hold first-timers.
+COMMENTS_REQUIRE_PREVIOUSLY_APPROVED = env.bool("COMMENTS_REQUIRE_PREVIOUSLY_APPROVED", default=True)
+# "Hold a comment in the queue if it contains more than N links".
+COMMENTS_MAX_LINKS = _non_negative_int("COMMENTS_MAX_LINKS", 2)
+# Comment moderation words → held; disallowed words, IPs, emails → spam.
+COMMENTS_MODERATION_KEYS = _keys("COMMENTS_MODERATION_KEYS")
+COMMENTS_DISALLOWED_KEYS = _keys("COMMENTS_DISALLOWED_KEYS")
+# "Automatically close comments on posts older than N days" (off for an archive).
+COMMENTS_CLOSE_OLD_POSTS = env.bool("COMMENTS_CLOSE_OLD_POSTS", default=False)
+COMMENTS_CLOSE_AFTER_DAYS = env.int("COMMENTS_CLOSE_AFTER_DAYS", default=14)
+if COMMENTS_CLOSE_AFTER_DAYS < 1:
+    raise ImproperlyConfigured("COMMENTS_CLOSE_AFTER_DAYS must be at least 1.")
+# Sent sooner than this after the page was rendered: a bot, so spam.
+COMMENTS_MIN_SUBMIT_SECONDS = _non_negative_int("COMMENTS_MIN_SUBMIT_SECONDS", 3)
+# A form older than this is refused ("please submit again", text kept).
+COMMENTS_FORM_MAX_AGE_SECONDS = env.int("COMMENTS_FORM_MAX_AGE_SECONDS", default=24 * 60 * 60)
+if COMMENTS_FORM_MAX_AGE_SECONDS <= COMMENTS_MIN_SUBMIT_SECONDS:
+    raise ImproperlyConfigured("COMMENTS_FORM_MAX_AGE_SECONDS must exceed COMMENTS_MIN_SUBMIT_SECONDS.")
+# Flood control per IP address (0 turns a limit off); counted in PostgreSQL,
+# so it holds across every worker and app server.
+COMMENTS_FLOOD_SECONDS = _non_negative_int("COMMENTS_FLOOD_SECONDS", 15)
+COMMENTS_MAX_PER_HOUR = _non_negative_int("COMMENTS_MAX_PER_HOUR", 10)
+# Lifetimes of the signed cookies and links given to commenters.
+COMMENTS_REMEMBER_DAYS = env.int("COMMENTS_REMEMBER_DAYS", default=365)
+COMMENTS_PENDING_DAYS = env.int("COMMENTS_PENDING_DAYS", default=30)
+COMMENTS_UNSUBSCRIBE_DAYS = env.int("COMMENTS_UNSUBSCRIBE_DAYS", default=365)
+for _name in ["COMMENTS_REMEMBER_DAYS", "COMMENTS_PENDING_DAYS", "COMMENTS_UNSUBSCRIBE_DAYS"]:
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+
+
+# --- Page cache -----------------------------------------------------------------
+
+# Django's cache; local memory by default (one per worker). A shared cache
+# (redis://..., memcached://...) lets all workers share cached pages.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://wflm")}
+CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
+# Anonymous page views are cached for this long (they are also replaced at
+# once on any change, see posts/pagecache.py). PAGE_CACHE=off turns it off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600) if env.bool("PAGE_CACHE", default=True) else 0
+# Pages larger than this are rendered every time rather than cached.
+PAGE_CACHE_MAX_BYTES = env.int("PAGE_CACHE_MAX_BYTES", default=4 * 1024 * 1024)
 
 
 # --- Logging ------------------------------------------------------------------

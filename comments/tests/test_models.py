@@ -125,4 +125,4 @@ def test_plain_text_never_becomes_markup(text):
 def test_str_and_absolute_url(post):
     comment = make_comment(post, name="kurt", body="Some exquisite work")
     assert str(comment) == f"kurt on {post.pk}: Some exquisite work"
-    assert comment.get_absolute_url() == f"{post.get_absolute_url()}#comment-{comment.pk}"
+    assert comment.get_absolute_url() == f"/comments/{comment.pk}/"

@@ -1,0 +1,101 @@
+"""Whole-page cache for anonymous readers, at near-static speed.
+
+A page is stored under a key that carries the versions the database bumps
+on every write (posts/migrations/0003_page_versions.py), so a new approved
+reply shows at once and nothing ever needs purging. One small query finds
+the version; a hit then costs a cache read and a string replace.
+
+Pages hold per-reader values (the CSRF token, the form's signed
+timestamp) only as placeholders; fill_in() swaps in this reader's values
+on every response, cached or not, so a cached page never hands one
+reader's token to another.
+
+Readers whose page is personal bypass the cache: signed-in users (a
+session cookie), readers with a held comment or remembered details
+(wflm_pending, wflm_commenter), and any query string other than ?page.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+
+CSRF_TOKEN_PLACEHOLDER = "wflm-csrf-token-3f9c1d"
+
+# Placeholder -> function(request) giving this reader's value.
+_per_request_values = {CSRF_TOKEN_PLACEHOLDER: get_token}
+
+PERSONAL_COOKIES = ("wflm_pending", "wflm_commenter")
+CACHEABLE_PARAMETERS = {"page"}
+
+
+def per_request_value(placeholder):
+    """Register function(request) as the value that replaces placeholder."""
+
+    def register(function):
+        _per_request_values[placeholder] = function
+        return function
+
+    return register
+
+
+def fill_in(request, response):
+    """Replace every placeholder in response with this reader's value."""
+    content = response.content
+    for placeholder, value_for in _per_request_values.items():
+        marker = placeholder.encode()
+        if marker in content:
+            content = content.replace(marker, value_for(request).encode())
+    response.content = content
+    return response
+
+
+def is_cacheable(request):
+    if not settings.PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
+        return False
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or any(name in cookies for name in PERSONAL_COOKIES):
+        return False
+    return set(request.GET) <= CACHEABLE_PARAMETERS
+
+
+def cached_page(request, key, last_modified, render):
+    """The page for key: from the cache, or render() and keep it.
+
+    render() returns an HttpResponse still holding placeholders; only 200
+    responses are kept. Conditional GETs matching key get a 304 before any
+    cache read.
+    """
+    if not is_cacheable(request):
+        return fill_in(request, render())
+    digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    etag = f'"{digest}"'
+    not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(last_modified))
+    if not_modified is not None:
+        return not_modified
+    cache_key = f"page:{digest}"
+    stored = cache.get(cache_key)
+    if stored is None:
+        response = render()
+        if response.status_code != 200:
+            return fill_in(request, response)
+        if len(response.content) <= settings.PAGE_CACHE_MAX_BYTES:
+            cache.set(cache_key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
+    else:
+        content, content_type = stored
+        response = HttpResponse(content, content_type=content_type)
+    response["ETag"] = etag
+    if last_modified:
+        response["Last-Modified"] = http_date(_timestamp(last_modified))
+    # The page carries this reader's CSRF token: browsers may keep it and
+    # revalidate (a 304 is cheap), shared caches must not.
+    response["Cache-Control"] = "private, no-cache"
+    return fill_in(request, response)
+
+
+def _timestamp(moment):
+    return int(moment.timestamp()) if moment else None
