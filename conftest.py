@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from comments.moderation import form_timestamp
 from comments.models import Comment
+from comments.moderation import form_timestamp
 from posts.models import Post
 
 _sequence = itertools.count(1)
