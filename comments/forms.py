@@ -1,8 +1,12 @@
 from django import forms
 from django.core.validators import URLValidator
+from django.utils import timezone
 
+from comments import moderation
 from comments.models import BODY_MAX_LENGTH, Comment
 from comments.text import normalise_newlines, reject_control_characters
+
+CLOSED = "Comments are closed on this post, so your reply could not be saved."
 
 
 class CommentForm(forms.ModelForm):
@@ -10,6 +14,9 @@ class CommentForm(forms.ModelForm):
 
     Every refusal is a form error, so the page re-renders with the reader's
     text in place; nothing a client sends can reach the database unchecked.
+    A complete comment then goes through the moderation rules, which set
+    its status or refuse it (comments/moderation.py): validate it inside a
+    transaction, so that flood control holds across processes.
     """
 
     name = forms.CharField(
@@ -46,10 +53,23 @@ class CommentForm(forms.ModelForm):
         error_messages={"required": "Please type your comment."},
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    remember = forms.BooleanField(
+        label="Save my name, email, and website in this browser for the next time I comment.", required=False
+    )
+    notify_replies = forms.BooleanField(label="Notify me of follow-up replies by email", required=False)
+    # Signed when the page is rendered (a callable initial: fresh each time).
+    ts = forms.CharField(required=False, widget=forms.HiddenInput, initial=moderation.form_timestamp)
+    # The honeypot (named moderation.HONEYPOT_FIELD): hidden from people by
+    # CSS and aria-hidden, skipped by Tab and autofill; bots fill it in.
+    subject = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     class Meta:
         model = Comment
-        fields = ["name", "email", "url", "body"]
+        fields = ["name", "email", "url", "body", "notify_replies"]
 
     def __init__(self, post, *args, ip_address=None, user_agent="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,9 +77,18 @@ class CommentForm(forms.ModelForm):
         self.instance.post = post
         self.instance.ip_address = ip_address
         self.instance.user_agent = user_agent[:1000]
-        # Moderation rules arrive later; until then readers are trusted.
-        self.instance.status = Comment.Status.APPROVED
         self.parent_comment = None
+        self.decision = None
+        # The HTTP status of a refusal, for the view.
+        self.refusal_status = 400
+
+    @property
+    def closed(self):
+        return moderation.comments_closed(self.post)
+
+    def text_fields(self):
+        """The inputs a reader types into, in order (the template loops over these)."""
+        return [self[name] for name in ("name", "email", "url", "body")]
 
     def clean_body(self):
         return normalise_newlines(self.cleaned_data["body"])
@@ -68,7 +97,12 @@ class CommentForm(forms.ModelForm):
         parent_id = self.cleaned_data.get("parent")
         if not parent_id:
             return None
-        parent = Comment.objects.filter(pk=parent_id).only("id", "post_id", "status", "name").first()
+        # email and notify_replies: for the follow-up email, without another query.
+        parent = (
+            Comment.objects.filter(pk=parent_id)
+            .only("id", "post_id", "status", "name", "email", "notify_replies")
+            .first()
+        )
         if parent is None or parent.status != Comment.Status.APPROVED:
             raise forms.ValidationError(
                 "The comment you are replying to is no longer available. "
@@ -83,9 +117,47 @@ class CommentForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if not self.post.comments_open:
-            raise forms.ValidationError("Comments are closed on this post, so your reply could not be saved.")
+        if self.closed:
+            self.refusal_status = 403
+            raise forms.ValidationError(CLOSED, code="closed")
+        if self.errors:
+            return cleaned_data  # the rules judge complete comments only
+        moderation.lock_ip(self.instance.ip_address)
+        self.decision = moderation.decide(self.submission())
+        if self.decision.action == moderation.REFUSE:
+            self.refusal_status = self.decision.http_status
+            if self.decision.rule == "form_expired":
+                self._sign_again()
+            raise forms.ValidationError(self.decision.message, code=self.decision.rule)
         return cleaned_data
+
+    def submission(self):
+        data = self.cleaned_data
+        return moderation.Submission(
+            post=self.post,
+            name=data["name"],
+            email=data["email"],
+            url=data.get("url", ""),
+            body=data["body"],
+            ip_address=self.instance.ip_address,
+            user_agent=self.instance.user_agent,
+            honeypot=data.get(moderation.HONEYPOT_FIELD, ""),
+            timestamp=data.get(moderation.TIMESTAMP_FIELD, ""),
+        )
+
+    def _sign_again(self):
+        # The re-rendered form carries a fresh timestamp, so sending it again works.
+        self.data = self.data.copy()
+        self.data[moderation.TIMESTAMP_FIELD] = moderation.form_timestamp()
+
+    def save(self, commit=True):
+        """Store the comment with the status the rules decided (is_valid() first)."""
+        decision = self.decision
+        self.instance.status = decision.status
+        self.instance.moderation_rule = decision.rule
+        self.instance.moderation_note = decision.message[:200]
+        self.instance.decided_at = timezone.now()
+        return super().save(commit=commit)
 
     def _post_clean(self):
         self.instance.parent = self.parent_comment

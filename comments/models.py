@@ -1,7 +1,13 @@
+import functools
+import operator
+
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Upper
+from django.urls import reverse
 
 from comments.text import normalise_newlines, plain_text_to_html, reject_control_characters
 
@@ -24,6 +30,106 @@ class CommentQuerySet(models.QuerySet):
         # after its parent and siblings oldest first (one index scan).
         return self.order_by("path")
 
+    def pending(self):
+        return self.filter(status=Comment.Status.PENDING)
+
+    def spam(self):
+        return self.filter(status=Comment.Status.SPAM)
+
+    def by_email(self, email):
+        """Every comment written with this address (case-insensitive; comment_email_idx)."""
+        return self.filter(email__iexact=email) if email else self.none()
+
+    def by_emails(self, emails):
+        """Every comment written with any of these addresses (case-insensitive)."""
+        emails = [email for email in emails if email]
+        if not emails:
+            return self.none()
+        return self.filter(
+            functools.reduce(operator.or_, (models.Q(email__iexact=email) for email in emails))
+        )
+
+    def moderate(self, status, *, by=None):
+        """Move these comments to status, logging each change (who, when, from, to).
+
+        Locks the rows, so two moderators clicking at once change (and
+        log) a comment once. Returns the comments that changed, each with
+        previous_status set.
+        """
+        return self._change_statuses(lambda comment: status, by=by)
+
+    def restore(self, *, by=None):
+        """Put removed comments back to the status they had before removal (pending if unknown)."""
+        removed = self.filter(status=Comment.Status.REMOVED)
+        before = {}
+        # Oldest first, so each comment keeps its latest removal's "from".
+        changes = StatusChange.objects.filter(comment__in=removed, to_status=Comment.Status.REMOVED)
+        for comment_id, from_status in changes.order_by("changed_at", "id").values_list(
+            "comment_id", "from_status"
+        ):
+            before[comment_id] = from_status
+        return removed._change_statuses(
+            lambda comment: before.get(comment.pk) or Comment.Status.PENDING, by=by
+        )
+
+    def _change_statuses(self, target_for, *, by):
+        with transaction.atomic():
+            comments = list(
+                self.select_related(None)
+                .select_related("post")
+                .select_for_update(of=("self",))
+                .order_by("pk")
+            )
+            changed = []
+            for comment in comments:
+                target = target_for(comment)
+                if comment.status == target:
+                    continue
+                comment.previous_status, comment.status = comment.status, target
+                changed.append(comment)
+            Comment.objects.bulk_update(changed, ["status"])
+            StatusChange.objects.bulk_create(
+                StatusChange(
+                    comment=comment,
+                    from_status=comment.previous_status,
+                    to_status=comment.status,
+                    changed_by=by if by and by.is_authenticated else None,
+                )
+                for comment in changed
+            )
+        return changed
+
+    def personal_data(self):
+        """What the privacy export lists for each comment (no database ids of other people)."""
+        return [
+            {
+                "id": comment.pk,
+                "post": comment.post.title,
+                "post_url": comment.post.get_absolute_url(),
+                "name": comment.name,
+                "email": comment.email,
+                "website": comment.url,
+                "ip_address": comment.ip_address,
+                "user_agent": comment.user_agent,
+                "date": comment.created_at.isoformat(),
+                "status": comment.status,
+                "notify_replies": comment.notify_replies,
+                "text": comment.body,
+            }
+            for comment in self.select_related("post").order_by("created_at", "pk")
+        ]
+
+    def erase_personal_data(self):
+        """WordPress's eraser: the text stays, who wrote it does not. Returns the count."""
+        return self.update(
+            name=Comment.ANONYMOUS,
+            email="",
+            url="",
+            ip_address=None,
+            user_agent="",
+            notify_replies=False,
+        )
+
 
 class Comment(models.Model):
     class Status(models.TextChoices):
@@ -31,6 +137,19 @@ class Comment(models.Model):
         APPROVED = "approved", "Approved"
         SPAM = "spam", "Spam"
         REMOVED = "removed", "Removed"
+
+    class Rule(models.TextChoices):
+        # Which moderation rule decided a new comment's status (see
+        # comments/moderation.py); blank for imported comments.
+        HONEYPOT = "honeypot", "Honeypot field filled"
+        TOO_FAST = "too_fast", "Sent too fast after the page loaded"
+        DISALLOWED_KEYS = "disallowed_keys", "Disallowed word, IP or email"
+        MANUAL_APPROVAL = "manual_approval", "All comments manually approved"
+        MAX_LINKS = "max_links", "Too many links"
+        MODERATION_KEYS = "moderation_keys", "Moderation word"
+        FIRST_TIME_AUTHOR = "first_time_author", "No previously approved comment"
+        KNOWN_AUTHOR = "known_author", "Previously approved author"
+        NO_RULE = "no_rule", "No rule held it"
 
     class Kind(models.TextChoices):
         # Pingbacks and trackbacks (from imported blogs) are shown apart
@@ -71,8 +190,18 @@ class Comment(models.Model):
     reply_inferred = models.BooleanField(default=False)
     path = ArrayField(models.BigIntegerField(), db_default=models.Value("{}"), editable=False)
     depth = models.PositiveSmallIntegerField(db_default=1, editable=False)
+    # The moderation rule that set the status of a new comment, why, and when.
+    moderation_rule = models.CharField(max_length=20, choices=Rule.choices, blank=True, editable=False)
+    moderation_note = models.CharField(max_length=200, blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # "Notify me of follow-up replies by email", and when this comment's
+    # parent's author was told about it (at most once).
+    notify_replies = models.BooleanField("notify of replies", default=False)
+    reply_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CommentQuerySet.as_manager()
+
+    ANONYMOUS = "Anonymous"
 
     class Meta:
         ordering = ["path"]
@@ -82,6 +211,11 @@ class Comment(models.Model):
             models.Index(fields=["post", "status", "path"], name="comment_thread_idx"),
             # The moderation queue: comments by status, newest first.
             models.Index(fields=["status", "-created_at"], name="comment_status_idx"),
+            # An author's history (previously approved? duplicate?) and the
+            # privacy export and eraser: WHERE UPPER(email) = UPPER(%s).
+            models.Index(Upper("email"), name="comment_email_idx"),
+            # Flood control: the latest comments from one IP address.
+            models.Index(fields=["ip_address", "-created_at"], name="comment_ip_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -102,8 +236,15 @@ class Comment(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        """The comment's anchor on its post's page (reads self.post: a query if not loaded)."""
-        return f"{self.post.get_absolute_url()}#comment-{self.pk}"
+        """The stable permalink, /comments/<id>/: it redirects to the right thread page."""
+        return reverse("posts:comment", kwargs={"comment_id": self.pk})
+
+    def get_admin_url(self):
+        return reverse("admin:comments_comment_change", args=[self.pk])
+
+    @property
+    def is_approved(self):
+        return self.status == self.Status.APPROVED
 
     def clean(self):
         if self.parent_id is None:
@@ -112,3 +253,29 @@ class Comment(models.Model):
             raise ValidationError({"parent": "The comment you replied to belongs to another post."})
         if self.parent.pk == self.pk:
             raise ValidationError({"parent": "A comment cannot reply to itself."})
+
+
+class StatusChange(models.Model):
+    """One moderation step on a comment: who moved it from which status to which, and when."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=10, choices=Comment.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Comment.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(db_default=models.functions.Now())
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            # A comment's history on its admin page, newest first; restore's
+            # "status before removal".
+            models.Index(fields=["comment", "-changed_at"], name="status_change_comment_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.comment_id}: {self.from_status} → {self.to_status}"
+
+    def get_absolute_url(self):
+        return reverse("admin:comments_comment_change", args=[self.comment_id])

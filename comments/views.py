@@ -1,21 +1,48 @@
+from django.conf import settings
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
+from comments import cookies, notifications
 from comments.forms import CommentForm
+from comments.models import Comment
 from comments.net import client_ip, user_agent
+from comments.threads import comment_url
 
 
 def post_comment(request, post):
-    """A "Leave a Reply" POST to a post's permalink."""
+    """A "Leave a Reply" POST to a post's permalink.
+
+    Validated (moderation rules included) and saved in one transaction, so
+    flood control's per-IP lock covers both. Emails go after the commit.
+    """
     from posts.views import render_post_page
 
     form = CommentForm(post, data=request.POST, ip_address=client_ip(request), user_agent=user_agent(request))
-    if form.is_valid():
-        comment = form.save()
-        return redirect(comment.get_absolute_url())
-    status = 403 if not post.comments_open else 400
-    return render_post_page(request, post, form, status=status)
+    with transaction.atomic():
+        comment = form.save() if form.is_valid() else None
+        if comment is not None:
+            notifications.comment_posted(comment, request)
+    if comment is None:
+        response = render_post_page(request, post, form, status=form.refusal_status)
+        if form.refusal_status == 429:
+            response["Retry-After"] = str(max(1, settings.COMMENTS_FLOOD_SECONDS))
+        return response
+
+    # Straight to the thread page and anchor where the new comment shows.
+    response = redirect(comment_url(comment))
+    if not comment.is_approved:
+        # Held and spam alike: the author sees it "awaiting moderation";
+        # a bot learns nothing.
+        cookies.add_pending(response, request, comment)
+    if form.cleaned_data["remember"]:
+        cookies.remember_commenter(response, comment.name, comment.email, comment.url)
+    elif cookies.COMMENTER_COOKIE in request.COOKIES:
+        cookies.forget_commenter(response)
+    return response
 
 
 def csrf_failure(request, reason=""):
@@ -40,4 +67,20 @@ def csrf_failure(request, reason=""):
 
 def _typed_values(request):
     fields = ("name", "email", "url", "body", "parent")
-    return {field: request.POST.get(field, "") for field in fields}
+    values = {field: request.POST.get(field, "") for field in fields}
+    return values | {field: bool(request.POST.get(field)) for field in ("remember", "notify_replies")}
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST without cookies (RFC 8058)
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    """Stop follow-up emails: GET asks (link scanners must not unsubscribe anyone), POST does it."""
+    comment = notifications.comment_for_unsubscribe_token(token)
+    if comment is None:
+        context = {"invalid": True, "days": settings.COMMENTS_UNSUBSCRIBE_DAYS}
+        return render(request, "comments/unsubscribe.html", context, status=400)
+    done = False
+    if request.method == "POST":
+        Comment.objects.by_email(comment.email).update(notify_replies=False)
+        done = True
+    return render(request, "comments/unsubscribe.html", {"comment": comment, "done": done})

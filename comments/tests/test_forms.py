@@ -1,11 +1,12 @@
 import pytest
 
 from comments.forms import CommentForm
-from conftest import make_comment, make_post
+from conftest import make_comment, make_form_timestamp, make_post
 
 pytestmark = pytest.mark.django_db
 
 VALID = {"name": "Ada", "email": "ada@example.com", "url": "", "body": "Lovely record.", "parent": ""}
+VALID["ts"] = make_form_timestamp()  # a page rendered a minute ago (moderation rule)
 
 
 def form_for(post, **changes):
