@@ -1,0 +1,119 @@
+"""The anonymous page cache: fast, never stale, never shared where personal."""
+
+import gzip
+import re
+
+import pytest
+from django.test import Client
+
+from comments.models import Comment
+from comments.moderation import form_age
+from conftest import make_comment, make_form_timestamp, make_post
+from posts.models import SiteVersion
+
+pytestmark = pytest.mark.django_db
+
+REPLY = {"name": "Ada", "email": "ada@example.com", "url": "", "body": "Lovely record."}
+
+
+def token_in(response):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
+
+
+def test_a_post_page_is_served_from_the_cache(client, post, django_assert_num_queries):
+    make_comment(post, name="first reader")
+    first = client.get(post.get_absolute_url())
+    # The version lookup is all a hit costs.
+    with django_assert_num_queries(1):
+        second = client.get(post.get_absolute_url())
+    assert second.status_code == 200
+    assert "first reader" in second.content.decode()
+    assert first["ETag"] == second["ETag"]
+
+
+def test_a_new_approved_reply_shows_at_once(client, post):
+    make_comment(post, name="first reader")
+    client.get(post.get_absolute_url())
+    make_comment(post, name="second reader")
+    assert "second reader" in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_moderation_changes_show_at_once_on_the_post_and_the_lists(client, post):
+    comment = make_comment(post, name="soon hidden")
+    assert "soon hidden" in client.get(post.get_absolute_url()).content.decode()
+    assert "1 Response" in client.get("/").content.decode()
+    # A bulk update, as the admin's actions do: no Python signal involved.
+    Comment.objects.filter(pk=comment.pk).update(status="spam")
+    assert "soon hidden" not in client.get(post.get_absolute_url()).content.decode()
+    assert "0 Responses" in client.get("/").content.decode()
+
+
+def test_every_write_bumps_the_versions(post):
+    before = SiteVersion.current()
+    comment = make_comment(post)
+    post.refresh_from_db()
+    assert post.thread_version > 0 and post.thread_changed_at is not None
+    version = post.thread_version
+    comment.delete()
+    post.refresh_from_db()
+    assert post.thread_version > version
+    assert SiteVersion.current()[0] > before[0]
+
+
+def test_each_reader_gets_their_own_working_csrf_token(post):
+    alice, bob = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    alice_page = alice.get(post.get_absolute_url())
+    bob_page = bob.get(post.get_absolute_url())  # a cache hit
+
+    assert "wflm-csrf-token" not in bob_page.content.decode()
+    assert token_in(alice_page) != token_in(bob_page)
+    data = REPLY | {"csrfmiddlewaretoken": token_in(bob_page), "ts": make_form_timestamp()}
+    response = bob.post(post.get_absolute_url(), data)
+    assert response.status_code == 302
+
+
+def test_conditional_get_answers_304(client, post):
+    first = client.get(post.get_absolute_url())
+    assert first["Last-Modified"] and first["Cache-Control"] == "private, no-cache"
+    again = client.get(post.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and not again.content
+    make_comment(post)
+    changed = client.get(post.get_absolute_url(), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+
+def test_html_is_compressed_for_clients_that_accept_it(client, post):
+    for _ in range(5):
+        make_comment(post)
+    response = client.get(post.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert b"Leave a Reply" in gzip.decompress(response.content)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "query"),
+    [("sessionid", ""), ("wflm_pending", ""), ("wflm_commenter", ""), ("", "?replytocom=1"), ("", "?utm=x")],
+)
+def test_personal_pages_bypass_the_cache(client, post, django_assert_num_queries, cookie, query):
+    url = post.get_absolute_url() + query
+    client.get(url)
+    if cookie:
+        client.cookies[cookie] = "anything"
+    # post, top-level comments, page of comments (rendered, not from the cache)
+    with django_assert_num_queries(3, exact=False) as captured:
+        client.get(url)
+    assert len(captured) >= 2
+
+
+def test_errors_are_never_cached(client, post):
+    client.post(post.get_absolute_url(), REPLY | {"email": "nope"})
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "Please enter a valid email address." not in page and 'value="nope"' not in page
+
+
+def test_the_form_timestamp_is_fresh_on_a_cached_page(client, post):
+    client.get(post.get_absolute_url())
+    cached = client.get(post.get_absolute_url()).content.decode()
+    value = re.search(r'name="ts" value="([^"]+)"', cached)[1]
+    assert "wflm-form-timestamp" not in value
+    assert 0 <= form_age(value) < 5
