@@ -8,7 +8,7 @@ from django.test import Client
 
 from comments.models import Comment
 from comments.moderation import form_age
-from conftest import make_comment, make_form_timestamp, make_post
+from conftest import make_comment, make_form_timestamp
 from posts.models import SiteVersion
 
 pytestmark = pytest.mark.django_db
