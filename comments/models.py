@@ -99,6 +99,22 @@ class CommentQuerySet(models.QuerySet):
             )
         return changed
 
+    def purgeable(self):
+        """(ids of these comments that can be deleted, how many are kept).
+
+        Deleting a comment deletes its replies (CASCADE), so any comment
+        with a descendant outside this set is kept. One query for the
+        candidates' descendants (path overlaps their ids).
+        """
+        ids = set(self.values_list("pk", flat=True))
+        if not ids:
+            return [], 0
+        kept = set()
+        for pk, path in Comment.objects.filter(path__overlap=list(ids)).values_list("pk", "path"):
+            if pk not in ids:
+                kept.update(ids.intersection(path))
+        return sorted(ids - kept), len(kept)
+
     def personal_data(self):
         """What the privacy export lists for each comment (no database ids of other people)."""
         return [
