@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "posts",
     "comments",
+    "archive",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,13 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
         },
+    },
+    {
+        # Only for the thread loop (comments/threads.py): per-node cost matters there.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": True},
     },
 ]
 

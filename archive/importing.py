@@ -1,0 +1,150 @@
+"""One file in, all or nothing: parse, write, record the run."""
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from archive.importers import IMPORTERS, detect_format
+from archive.importers.base import Cleaner, ImportFailed, Report
+from archive.importers.seed import file_date
+from archive.models import ImportRun
+from archive.writer import ArchiveWriter
+
+HEAD_BYTES = 64 * 1024
+
+
+@dataclass
+class ImportOptions:
+    format: str | None = None
+    dry_run: bool = False
+    site_url: str | None = None
+    infer_replies: bool = False
+    status_map: dict = field(default_factory=dict)
+    time_zone: datetime.tzinfo | None = None
+    replies: dict = field(default_factory=dict)  # seed pages: {reply number: parent number}
+    progress: object = None  # called with the number of comments written so far
+
+    def as_dict(self):
+        return {
+            "format": self.format,
+            "site_url": self.site_url,
+            "infer_replies": self.infer_replies,
+            "status_map": self.status_map,
+            "timezone": str(self.time_zone) if self.time_zone else None,
+            "replies": {str(k): v for k, v in self.replies.items()},
+        }
+
+
+@dataclass
+class ImportResult:
+    path: str
+    format: str
+    site: str
+    report: Report
+    run: ImportRun | None = None
+    error: str = ""
+
+    @property
+    def ok(self):
+        return not self.error
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def import_file(path, options):
+    """Import one file in one transaction; on any failure nothing is written.
+
+    A failed run (but not a dry run) is still recorded, with its error, so
+    the Imports page shows it.
+    """
+    path = Path(path)
+    report = Report()
+    started = timezone.now()
+    result = ImportResult(path=str(path), format=options.format or "?", site="", report=report)
+    try:
+        with path.open("rb") as stream:
+            result.format = options.format or detect_format(stream.read(HEAD_BYTES))
+            stream.seek(0)
+            if options.replies and result.format != "seed":
+                raise ImportFailed("--replies applies to saved post pages (--format seed) only.")
+            importer = _importer(result.format, options, report, path)
+            try:
+                with transaction.atomic():
+                    _write(importer, stream, options, result, started)
+                    if options.dry_run:
+                        raise _DryRunRollback
+            except _DryRunRollback:
+                result.run = None
+    except ImportFailed as error:
+        result.error = str(error)
+    except OSError as error:
+        result.error = f"cannot read the file: {error.strerror or error}."
+    except DatabaseError as error:
+        result.error = f"the database refused the data: {str(error).strip().splitlines()[0]}"
+    if result.error and not options.dry_run:
+        result.run = ImportRun.objects.create(
+            file_name=path.name,
+            format=result.format,
+            site=result.site,
+            status=ImportRun.Status.FAILED,
+            started_at=started,
+            finished_at=timezone.now(),
+            options=options.as_dict(),
+            counts={},
+            warnings=report.warnings,
+            error=result.error,
+        )
+    return result
+
+
+def _importer(format_name, options, report, path):
+    cleaner = Cleaner(report, status_map=options.status_map, time_zone=options.time_zone)
+    importer_class = IMPORTERS[format_name]
+    if format_name == "seed":
+        return importer_class(
+            cleaner, site_url=options.site_url, replies=options.replies, file_date=file_date(path)
+        )
+    return importer_class(cleaner, site_url=options.site_url)
+
+
+def _write(importer, stream, options, result, started):
+    run = None
+    if not options.dry_run:
+        run = ImportRun.objects.create(
+            file_name=Path(result.path).name,
+            format=result.format,
+            status=ImportRun.Status.SUCCEEDED,
+            started_at=started,
+            finished_at=started,
+            options=options.as_dict(),
+        )
+        result.run = run
+    writer = None
+    for record in importer.records(stream):
+        if writer is None:
+            # The site is known once the file's header has been read.
+            result.site = importer.site
+            writer = ArchiveWriter(
+                site=result.site,
+                report=result.report,
+                run=run,
+                infer_replies=options.infer_replies,
+                now=started,
+                progress=options.progress,
+            )
+        writer.add(record)
+    if writer is not None:
+        writer.finish()
+    else:
+        result.site = importer.site
+    if run is not None:
+        run.site = result.site
+        run.finished_at = timezone.now()
+        run.counts = result.report.as_dict()
+        run.warnings = result.report.warnings
+        run.save(update_fields=["site", "finished_at", "counts", "warnings"])

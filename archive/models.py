@@ -1,0 +1,149 @@
+"""Where imported posts and comments came from, and what each import did.
+
+Post and Comment hold what the site shows; these tables hold the rest of
+the source: the old blog's keys (so a second import of the same file, or a
+newer export of the same blog, adds only what is new), its permalinks (so
+old links keep working), and whatever did not fit our fields (kept, never
+dropped).
+"""
+
+from urllib.parse import unquote, urlsplit
+
+from django.db import models
+from django.urls import reverse
+
+
+def path_key(url_or_path):
+    """The form an old link is looked up by: its path (and query), decoded,
+    without a trailing slash. "" for an empty or host-only link's path "/"."""
+    parts = urlsplit(url_or_path or "")
+    path = unquote(parts.path).rstrip("/")
+    if not path and not parts.query:
+        return ""
+    return f"{path or '/'}?{parts.query}" if parts.query else path
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed (nothing written)"
+
+    file_name = models.CharField(max_length=500)
+    format = models.CharField(max_length=20)
+    site = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    options = models.JSONField(default=dict, blank=True)
+    # The summary the command prints: created/existing/skipped posts and
+    # comments, kinds, statuses, replies, depth, skipped items by reason.
+    counts = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "import"
+
+    def __str__(self):
+        return f"{self.file_name} ({self.format}, {self.started_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("admin:archive_importrun_change", args=[self.pk])
+
+
+class PostSourceQuerySet(models.QuerySet):
+    def for_site(self, site):
+        return self.filter(site=site)
+
+    def linked_from(self, path):
+        """Sources whose old permalink is this path (newest import first)."""
+        return self.filter(path_key=path_key(path)).order_by("-id")
+
+
+class PostSource(models.Model):
+    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="sources")
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The blog the post came from (e.g. "wpthemetestdata.wordpress.com",
+    # "disqus:hexo-tanglei") and its key there (WordPress post id, Disqus
+    # thread dsq:id): unique together, so an item is imported once.
+    site = models.CharField(max_length=300)
+    key = models.CharField(max_length=300)
+    # The id old links use (/?p=123, /archives/123).
+    original_id = models.CharField(max_length=64, blank=True)
+    original_url = models.TextField(blank=True)
+    path_key = models.CharField(max_length=1000, blank=True, editable=False)
+    post_type = models.CharField(max_length=40, blank=True)
+    post_status = models.CharField(max_length=40, blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    # [{"domain": "category"|"post_tag", "slug": ..., "name": ...}]
+    categories = models.JSONField(default=list, blank=True)
+    # Whatever else the source said (guid, password, ping status, ...).
+    extra = models.JSONField(default=dict, blank=True)
+
+    objects = PostSourceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "key"], name="postsource_site_key")]
+        indexes = [
+            # Old permalinks answered by the 404 handler.
+            models.Index(fields=["path_key"], name="postsource_path_idx"),
+            # /?p=123 and /archives/123.
+            models.Index(fields=["original_id"], name="postsource_original_id_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.site} #{self.key}"
+
+    def save(self, *args, **kwargs):
+        self.path_key = path_key(self.original_url)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("admin:archive_postsource_change", args=[self.pk])
+
+
+class CommentSourceQuerySet(models.QuerySet):
+    def inferred(self):
+        return self.filter(parent_origin__in=CommentSource.INFERRED_ORIGINS)
+
+
+class CommentSource(models.Model):
+    class ParentOrigin(models.TextChoices):
+        NONE = "", "Top level"
+        RECORDED = "recorded", "Recorded by the source"
+        AT_NAME = "at_name", "Inferred from an @name"
+        STATED = "stated", "Stated by the archivist (--replies)"
+        MISSING = "missing", "Parent missing from the file: made top level"
+
+    INFERRED_ORIGINS = (ParentOrigin.AT_NAME, ParentOrigin.STATED)
+
+    comment = models.ForeignKey("comments.Comment", on_delete=models.CASCADE, related_name="sources")
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # WordPress comment ids are unique only within a post, so the key is
+    # "<post key>/<comment id>"; Disqus uses "dsq:<dsq:id>" (its <id> repeats).
+    site = models.CharField(max_length=300)
+    key = models.CharField(max_length=400)
+    original_id = models.CharField(max_length=64, blank=True)
+    original_parent_id = models.CharField(max_length=64, blank=True)
+    parent_origin = models.CharField(max_length=10, choices=ParentOrigin.choices, blank=True)
+    # For an inferred link: what it was inferred from ("@poetichigh").
+    inferred_from = models.CharField(max_length=200, blank=True)
+    # What did not fit our fields: the body's original HTML, an invalid
+    # e-mail or website, the source's type and user id, ...
+    extra = models.JSONField(default=dict, blank=True)
+
+    objects = CommentSourceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "key"], name="commentsource_site_key")]
+        indexes = [
+            # ?replytocom=<original id> on an old permalink.
+            models.Index(fields=["original_id"], name="commentsource_original_id_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.site} #{self.key}"
+
+    def get_absolute_url(self):
+        return reverse("admin:archive_commentsource_change", args=[self.pk])

@@ -1,0 +1,494 @@
+"""Writes importers' records to the database, in bulk and idempotently.
+
+Records arrive post by post (each with all its comments) and are written
+in batches: one query finds which posts and comments an earlier import
+already brought (by their source keys), posts are bulk-inserted, comment
+ids are drawn from the sequence up front so that a reply can name its
+parent in the same INSERT, and each post's comments are inserted parents
+first (by date, then file order), as the thread trigger needs.
+"""
+
+import heapq
+import re
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from archive.models import CommentSource, PostSource, path_key
+from comments.models import Comment
+from comments.text import plain_text_to_html
+from posts.models import Post, parse_title
+
+COMMENT_BATCH = 5_000
+POST_BATCH = 500
+INSERT_BATCH = 1_000
+PROGRESS_EVERY = 1_000
+
+TITLE_MAX = Post._meta.get_field("title").max_length
+ARTIST_MAX = Post._meta.get_field("artist").max_length
+ALBUM_MAX = Post._meta.get_field("album").max_length
+SLUG_BASE_MAX = 180
+
+
+def comment_html(body):
+    """The body_html Comment.save() would store (bulk_create does not call save())."""
+    return plain_text_to_html(body)
+
+
+class ArchiveWriter:
+    def __init__(self, *, site, report, run=None, infer_replies=False, now=None, progress=None):
+        self.site = site
+        self.report = report
+        self.run = run
+        self.infer_replies = infer_replies
+        self.now = now or timezone.now()
+        self.progress = progress
+        self.buffer = []
+        self.buffered_comments = 0
+        self.handled = 0
+        self.taken_slugs = set()
+        self.seen_keys = set()
+
+    # --- public -----------------------------------------------------------
+
+    def add(self, record):
+        identity = (self.site, record.key)
+        if identity in self.seen_keys:
+            self.report.warn(f"{record.label or record.key}: a second item with the same key; skipped.")
+            self.report.skip("duplicate items in the file")
+            return
+        self.seen_keys.add(identity)
+        self.buffer.append(record)
+        self.buffered_comments += len(record.comments)
+        if self.buffered_comments >= COMMENT_BATCH or len(self.buffer) >= POST_BATCH:
+            self.flush()
+
+    def finish(self):
+        self.flush()
+
+    # --- one batch --------------------------------------------------------
+
+    def flush(self):
+        records, self.buffer, self.buffered_comments = self.buffer, [], 0
+        if not records:
+            return
+        post_ids = self._existing_posts(records)
+        new = [record for record in records if post_ids.get(id(record)) is None]
+        self._create_posts(new, post_ids)
+        self._write_comments(records, post_ids)
+
+    def _identities(self, record):
+        return [(self.site, record.key)] + [(s["site"], s["key"]) for s in record.other_sources]
+
+    def _existing_posts(self, records):
+        wanted = {identity for record in records for identity in self._identities(record)}
+        found = _lookup(PostSource.objects, wanted, "post_id")
+        post_ids = {}
+        for record in records:
+            post_id = next((found[i] for i in self._identities(record) if i in found), None)
+            post_ids[id(record)] = post_id
+            if post_id is not None:
+                self.report.counts["posts_existing"] += 1
+        return post_ids
+
+    def _create_posts(self, records, post_ids):
+        if not records:
+            return
+        slugs = self._allocate_slugs(records)
+        posts = []
+        for record, slug in zip(records, slugs, strict=True):
+            title = record.title or "Untitled"
+            if len(title) > TITLE_MAX:
+                self.report.warn(f"{record.label}: title longer than {TITLE_MAX} characters; shortened.")
+                record.extra.setdefault("title", title)
+                title = title[: TITLE_MAX - 1] + "…"
+            if record.artist is None:
+                artist, album, year = parse_title(title)
+            else:
+                artist, album, year = record.artist, record.album, record.year
+            published_at = record.published_at = record.published_at or self._fallback_date(record)
+            posts.append(
+                Post(
+                    title=title,
+                    slug=slug,
+                    artist=artist[:ARTIST_MAX],
+                    album=album[:ALBUM_MAX],
+                    year=year,
+                    body=record.body,
+                    excerpt=record.excerpt,
+                    published_at=published_at,
+                    comments_open=record.comments_open,
+                )
+            )
+        Post.objects.bulk_create(posts, batch_size=INSERT_BATCH)
+        sources = []
+        for record, post in zip(records, posts, strict=True):
+            post_ids[id(record)] = post.pk
+            self.report.counts["posts_created"] += 1
+            self.report.types[record.post_type or "post"] += 1
+            sources.append(self._post_source(post, record))
+            for other in record.other_sources:
+                sources.append(PostSource(post=post, run=self.run, **_source_fields(other)))
+        for source in sources:
+            source.path_key = path_key(source.original_url)
+        PostSource.objects.bulk_create(sources, batch_size=INSERT_BATCH)
+
+    def _post_source(self, post, record):
+        return PostSource(
+            post=post,
+            run=self.run,
+            site=self.site,
+            key=record.key,
+            original_id=record.original_id,
+            original_url=record.original_url,
+            post_type=record.post_type,
+            post_status=record.post_status,
+            author=record.author,
+            categories=record.categories,
+            extra=record.extra,
+        )
+
+    def _fallback_date(self, record):
+        dates = [c.created_at for c in record.comments if c.created_at]
+        if dates:
+            self.report.warn(f"{record.label}: no date in the file; dated by its first comment.")
+            return min(dates)
+        self.report.warn(f"{record.label}: no date in the file; dated now.")
+        return self.now
+
+    def _allocate_slugs(self, records):
+        bases = []
+        for record in records:
+            base = slugify(record.slug, allow_unicode=True)[:SLUG_BASE_MAX].strip("-")
+            if not base:
+                base = slugify(record.title, allow_unicode=True)[:SLUG_BASE_MAX].strip("-") or "post"
+            bases.append(base)
+        taken = set(Post.objects.filter(slug__in=set(bases)).values_list("slug", flat=True))
+        slugs = []
+        for record, base in zip(records, bases, strict=True):
+            slug = base
+            if slug in taken or slug in self.taken_slugs:
+                pattern = rf"^{re.escape(base)}-[0-9]+$"
+                taken |= set(Post.objects.filter(slug__regex=pattern).values_list("slug", flat=True))
+                suffix = 2
+                while f"{base}-{suffix}" in taken or f"{base}-{suffix}" in self.taken_slugs:
+                    suffix += 1
+                slug = f"{base}-{suffix}"
+                if record.other_sources or record.artist is not None:
+                    self.report.warn(f"{record.label}: slug {base!r} is taken here; imported as {slug!r}.")
+            self.taken_slugs.add(slug)
+            slugs.append(slug)
+        return slugs
+
+    # --- comments ---------------------------------------------------------
+
+    def _comment_identities(self, comment):
+        return [(self.site, comment.key)] + [(s["site"], s["key"]) for s in comment.other_sources]
+
+    def _write_comments(self, records, post_ids):
+        # Comments an earlier import brought (only possible on known posts).
+        known_post_records = [r for r in records if r.comments and post_ids[id(r)]]
+        wanted = {
+            identity
+            for record in records
+            for comment in record.comments
+            for identity in self._comment_identities(comment)
+        }
+        existing = _lookup(CommentSource.objects, wanted, "comment_id") if wanted else {}
+        parent_keys = {
+            (self.site, c.parent_key) for r in records for c in r.comments if c.parent_key is not None
+        }
+        parents_in_db = {}
+        if parent_keys:
+            rows = CommentSource.objects.filter(_identity_q(parent_keys)).values_list(
+                "site", "key", "comment_id", "comment__post_id", "comment__depth"
+            )
+            parents_in_db = {(site, key): (cid, post_id, depth) for site, key, cid, post_id, depth in rows}
+        names_in_db = self._names_in_db(known_post_records, post_ids) if self.infer_replies else {}
+
+        plan = []  # (record, comment, parent_id or key, depth)
+        for record in records:
+            post_id = post_ids[id(record)]
+            fresh = []
+            for comment in record.comments:
+                identities = self._comment_identities(comment)
+                if any(i in existing for i in identities):
+                    self.report.counts["comments_existing"] += 1
+                else:
+                    fresh.append(comment)
+            if record.comments:
+                self.report.counts["posts_with_comments"] += 1
+            if fresh:
+                plan.extend(self._order_thread(record, post_id, fresh, parents_in_db, names_in_db))
+        if not plan:
+            return
+        ids = _next_comment_ids(len(plan))
+        id_of = {}
+        depth_of = {}
+        comments, sources = [], []
+        for (record, comment, parent, depth), new_id in zip(plan, ids, strict=True):
+            post_id = post_ids[id(record)]
+            if isinstance(parent, str):  # the key of a comment in this batch
+                parent_id, depth = id_of[parent], depth_of[parent] + 1
+            else:
+                parent_id = parent
+            id_of[comment.key] = new_id
+            depth_of[comment.key] = depth
+            comments.append(
+                Comment(
+                    id=new_id,
+                    post_id=post_id,
+                    parent_id=parent_id,
+                    name=comment.name,
+                    email=comment.email,
+                    url=comment.url,
+                    body=comment.body,
+                    body_html=comment_html(comment.body),
+                    status=comment.status,
+                    kind=comment.kind,
+                    created_at=comment.created_at,
+                    ip_address=comment.ip_address,
+                    user_agent=comment.user_agent,
+                    original_id=(
+                        comment.original_id
+                        if comment.comment_original_id is None
+                        else comment.comment_original_id
+                    )[:64],
+                    reply_inferred=comment.reply_inferred,
+                )
+            )
+            sources.append(
+                CommentSource(
+                    comment_id=new_id,
+                    run=self.run,
+                    site=self.site,
+                    key=comment.key,
+                    original_id=comment.original_id[:64],
+                    original_parent_id=comment.original_parent_id[:64],
+                    parent_origin=comment.parent_origin or "",
+                    inferred_from=comment.inferred_from[:200],
+                    extra=comment.extra,
+                )
+            )
+            for other in comment.other_sources:
+                sources.append(CommentSource(comment_id=new_id, run=self.run, **_source_fields(other)))
+            self._count(comment, depth, parent_id)
+        Comment.objects.bulk_create(comments, batch_size=INSERT_BATCH)
+        CommentSource.objects.bulk_create(sources, batch_size=INSERT_BATCH)
+
+    def _count(self, comment, depth, parent_id):
+        report = self.report
+        report.counts["comments_created"] += 1
+        report.kinds[comment.kind] += 1
+        report.statuses[comment.status] += 1
+        report.depths[depth] += 1
+        if parent_id is not None:
+            report.counts["replies"] += 1
+        if comment.parent_origin in CommentSource.INFERRED_ORIGINS:
+            report.counts[f"replies_{comment.parent_origin}"] += 1
+        self.handled += 1
+        if self.progress and self.handled % PROGRESS_EVERY == 0:
+            self.progress(self.handled)
+
+    def _names_in_db(self, records, post_ids):
+        """For @name inference on posts an earlier import brought: their comments' names."""
+        ids = [post_ids[id(r)] for r in records]
+        if not ids:
+            return {}
+        names = {}
+        rows = (
+            Comment.objects.filter(post_id__in=ids, kind=Comment.Kind.COMMENT)
+            .order_by("created_at", "id")
+            .values_list("post_id", "name", "id", "depth", "created_at")
+        )
+        for post_id, name, comment_id, depth, created_at in rows:
+            names.setdefault(post_id, []).append((name, comment_id, depth, created_at))
+        return names
+
+    def _order_thread(self, record, post_id, comments, parents_in_db, names_in_db):
+        """This post's new comments, parents first; each with its parent (id or key) and depth."""
+        label = record.label or record.key
+        for comment in comments:
+            if comment.created_at is None:
+                comment.created_at = record.published_at or self.now
+                self.report.warn(
+                    f"{label}, comment {comment.original_id or comment.key}: no date; dated by its post."
+                )
+        by_key = {c.key: c for c in comments}
+        parent_of = {}
+        for comment in comments:
+            parent = None
+            if comment.parent_key is not None:
+                if comment.parent_key in by_key and comment.parent_key != comment.key:
+                    parent = comment.parent_key
+                else:
+                    found = parents_in_db.get((self.site, comment.parent_key))
+                    if found and found[1] == post_id:
+                        parent = found
+                    else:
+                        where = f"{label}, comment {comment.original_id or comment.key}"
+                        self.report.warn(
+                            f"{where}: its parent {comment.original_parent_id or comment.parent_key} "
+                            "is not in this post in the file; imported as a top-level comment."
+                        )
+                        self.report.counts["missing_parents"] += 1
+                        comment.parent_origin = "missing"
+                        comment.reply_inferred = False
+            elif comment.parent_origin not in (None, "", "missing"):
+                comment.parent_origin = ""
+            parent_of[comment.key] = parent
+            if parent is not None and not comment.parent_origin:
+                comment.parent_origin = "recorded"
+        if self.infer_replies:
+            self._infer(record, post_id, comments, parent_of, names_in_db.get(post_id, []))
+        return self._parents_first(record, comments, parent_of)
+
+    def _infer(self, record, post_id, comments, parent_of, earlier_in_db):
+        """Link a top-level "@name" comment to the latest earlier comment by that name."""
+        timeline = [(c.created_at, c.order, c) for c in comments]
+        timeline.sort(key=lambda item: (item[0], item[1]))
+        latest = {}  # lower-cased name -> key or (id, post_id, depth)
+        db_rows = iter(earlier_in_db)
+        pending_db = next(db_rows, None)
+        for created_at, _, comment in timeline:
+            while pending_db is not None and pending_db[3] <= created_at:
+                name, comment_id, depth, _ = pending_db
+                latest[name.lower()] = (comment_id, post_id, depth)
+                pending_db = next(db_rows, None)
+            if (
+                parent_of[comment.key] is None
+                and comment.kind == Comment.Kind.COMMENT
+                and "@" in comment.body
+                and comment.parent_origin != "missing"
+            ):
+                mention = _mentioned(comment.body, latest, comment.name.lower())
+                if mention:
+                    parent_of[comment.key] = latest[mention]
+                    comment.parent_origin = CommentSource.ParentOrigin.AT_NAME
+                    comment.inferred_from = f"@{mention}"
+                    comment.reply_inferred = True
+                else:
+                    addressed = ", ".join(f"@{name}" for name in _AT_NAME.findall(comment.body)[:3])
+                    if addressed:
+                        self.report.counts["mentions_unresolved"] += 1
+                        self.report.warn(
+                            f"{record.label}, comment {comment.original_id or comment.key}: "
+                            f"{addressed} names no earlier commenter; left top-level."
+                        )
+            if comment.kind == Comment.Kind.COMMENT and comment.name:
+                latest[comment.name.lower()] = comment.key
+
+    def _parents_first(self, record, comments, parent_of):
+        ordered = sorted(comments, key=lambda c: (c.created_at, c.order))
+        rank = {c.key: n for n, c in enumerate(ordered)}
+        children = {}
+        heap = []
+        for comment in ordered:
+            parent = parent_of[comment.key]
+            if isinstance(parent, str):
+                children.setdefault(parent, []).append(comment)
+            else:
+                heapq.heappush(heap, (rank[comment.key], comment.key))
+        plan = []
+        emitted = set()
+        by_key = {c.key: c for c in comments}
+        while True:
+            while heap:
+                _, key = heapq.heappop(heap)
+                comment = by_key[key]
+                emitted.add(key)
+                parent = parent_of[key]
+                if isinstance(parent, tuple):
+                    plan.append((record, comment, parent[0], parent[2] + 1))
+                elif parent is None:
+                    plan.append((record, comment, None, 1))
+                else:
+                    plan.append((record, comment, parent, None))
+                for child in children.get(key, []):
+                    heapq.heappush(heap, (rank[child.key], child.key))
+            stuck = [c for c in ordered if c.key not in emitted]
+            if not stuck:
+                return plan
+            # A loop of parents (a replies to b, b to a): the earliest
+            # becomes top-level, reported, and the rest follow it.
+            first = stuck[0]
+            self.report.warn(
+                f"{record.label}, comment {first.original_id or first.key}: its replies loop back to it; "
+                "imported as a top-level comment."
+            )
+            self.report.counts["parent_loops_broken"] += 1
+            children[parent_of[first.key]].remove(first)
+            parent_of[first.key] = None
+            first.parent_origin = "missing"
+            first.reply_inferred = False
+            heapq.heappush(heap, (rank[first.key], first.key))
+
+
+_AT_NAME = re.compile(r"(?<![\w.])@(\w[\w.-]{0,40}\w|\w)")
+
+
+def _mentioned(body, latest, own_name):
+    """The longest known name written as "@name" in the body (not inside an e-mail address)."""
+    best = None
+    lowered = body.lower()
+    start = lowered.find("@")
+    while start != -1:
+        if start == 0 or not lowered[start - 1].isalnum():
+            rest = lowered[start + 1 : start + 1 + 100]
+            for name in latest:
+                if name == own_name or not name or not rest.startswith(name):
+                    continue
+                after = rest[len(name) : len(name) + 1]
+                if after and (after.isalnum() or after == "_"):
+                    continue
+                if best is None or len(name) > len(best):
+                    best = name
+        start = lowered.find("@", start + 1)
+    return best
+
+
+def _identity_q(identities):
+    by_site = {}
+    for site, key in identities:
+        by_site.setdefault(site, set()).add(key)
+    q = Q()
+    for site, keys in by_site.items():
+        q |= Q(site=site, key__in=keys)
+    return q
+
+
+def _lookup(manager, identities, column):
+    if not identities:
+        return {}
+    rows = manager.filter(_identity_q(identities)).values_list("site", "key", column)
+    return {(site, key): value for site, key, value in rows}
+
+
+def _source_fields(source):
+    allowed = {
+        "site",
+        "key",
+        "original_id",
+        "original_url",
+        "post_type",
+        "post_status",
+        "author",
+        "categories",
+        "extra",
+        "original_parent_id",
+        "parent_origin",
+        "inferred_from",
+    }
+    return {name: value for name, value in source.items() if name in allowed}
+
+
+def _next_comment_ids(count):
+    """Draw `count` ids from the comments' sequence (one query), so replies can name parents in one INSERT."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('comments_comment', 'id')) FROM generate_series(1, %s)",
+            [count],
+        )
+        return [row[0] for row in cursor.fetchall()]
