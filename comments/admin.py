@@ -10,6 +10,7 @@ import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -135,6 +136,8 @@ class CommentAdmin(admin.ModelAdmin):
         "erase_personal_data",
     ]
     list_per_page = 50
+    # Django 6's default, today (and no deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "comments/admin/change_list.html"
     change_form_template = "comments/admin/change_form.html"
 
