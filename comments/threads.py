@@ -1,18 +1,25 @@
-"""A post's thread as one flat list, ready for a single template loop.
+"""A post's thread as one flat list, rendered by a single template loop.
 
 No recursion and no query per comment: the comments arrive in path order
-(one query) and one pass gives each its number, its display depth and the
-markup that opens or closes nested lists before it.
+(one query, as plain rows rather than model instances) and one pass gives
+each its number, its display depth, its date as shown and the markup that
+opens or closes nested lists before it. The loop itself is a Jinja2
+template (templates/jinja2/comments/thread.jinja): Django's engine costs
+several microseconds per node, which is most of the time on a page of
+10,000 comments.
 """
 
 import math
 
 from django.conf import settings
+from markupsafe import Markup, escape
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import BigIntegerField, Count, F, Q, Value
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.urls import reverse
+from django.template import engines
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from comments.models import Comment
@@ -20,10 +27,8 @@ from comments.models import Comment
 # Only what the page shows: not the raw body, email, IP or user agent.
 THREAD_FIELDS = (
     "id",
-    "post_id",
     "parent_id",
     "path",
-    "depth",
     "name",
     "url",
     "body_html",
@@ -77,7 +82,7 @@ class Thread:
         if not per_page:
             if page not in (None, 1):
                 raise Http404("This thread is not split into pages.")
-            return cls(comments.in_thread_order().only(*THREAD_FIELDS), max_depth=max_depth)
+            return cls(_entries(comments.in_thread_order()), max_depth=max_depth)
 
         roots = list(
             comments.values_list(ROOT)
@@ -91,7 +96,7 @@ class Thread:
             on_page = on_page.filter(path__lt=_path_of(following))
         offset = sum(size for root, size, _ in roots if root < first)
         return cls(
-            on_page.in_thread_order().only(*THREAD_FIELDS),
+            _entries(on_page.in_thread_order()),
             max_depth=max_depth,
             number_offset=offset,
             approved_total=sum(approved for _, _, approved in roots),
@@ -136,6 +141,47 @@ class Thread:
                 alias if alias and not (alias.isdigit() and int(alias) in self.by_id) else ""
             )
         self.tree_end = SafeString(_close_all(previous_depth))
+
+    @property
+    def html(self):
+        """The thread as HTML (an <ol>, or the "No responses yet" line)."""
+        template = engines["jinja2"].get_template("comments/thread.jinja")
+        return SafeString(template.render({"thread": self}))
+
+
+class Entry:
+    """One comment as the thread shows it (lighter than a model instance)."""
+
+    __slots__ = (
+        "pk", "parent_id", "path", "name", "url", "body_html", "created_at", "original_id", "status",
+        "number", "display_depth", "in_reply_to", "tree_before", "alias_anchor",
+    )  # fmt: skip
+
+    def __init__(self, row):
+        (self.pk, self.parent_id, self.path, name, url, body_html,
+         self.created_at, self.original_id, self.status) = row  # fmt: skip
+        # Escaped once here rather than at each use in the template.
+        self.name, self.url, self.body_html = escape(name), escape(url), Markup(body_html)
+
+    @property
+    def is_approved(self):
+        return self.status == Comment.Status.APPROVED
+
+    @property
+    def date_shown(self):
+        """As the date filter's "F j, Y \\a\\t g:i a" shows it, in the site's time zone."""
+        moment = timezone.localtime(self.created_at)
+        hour = moment.hour % 12 or 12
+        meridiem = "a.m." if moment.hour < 12 else "p.m."
+        return f"{MONTHS[moment.month]} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} {meridiem}"
+
+
+MONTHS = (None, "January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")  # fmt: skip
+
+
+def _entries(queryset):
+    return [Entry(row) for row in queryset.values_list(*THREAD_FIELDS)]
 
 
 def _markup_between(previous_depth, depth):
