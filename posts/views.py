@@ -95,8 +95,8 @@ def render_post_page(request, post, form, reply_to=None, status=200, page=None):
 def _render_post_page(request, post, form, reply_to=None, status=200, page=None):
     """The post, a page of its thread and the reply form, with placeholders.
 
-    Queries: the thread's top-level comments, then the page's comments
-    (the post is loaded already).
+    Queries: the thread's top-level comments, the page's comments, the
+    pingbacks (the post is loaded already).
     """
     thread = Thread.for_post(post, page=page, also_show_ids=pending_ids(request))
     reply_to_comment = None
@@ -109,9 +109,12 @@ def _render_post_page(request, post, form, reply_to=None, status=200, page=None)
         reply_to_comment = thread.get(int(reply_to))
         if reply_to_comment:
             form.initial["parent"] = reply_to_comment.pk
+    # Pingbacks and trackbacks are listed apart from the conversation.
+    pingbacks = Comment.objects.approved().for_post(post).exclude(kind=Comment.Kind.COMMENT)
     context = {
         "post": post,
         "thread": thread,
+        "pingbacks": list(pingbacks.order_by("created_at", "id").only("name", "url", "kind", "created_at")),
         "pagination": thread.pagination,
         "form": form,
         "reply_to": reply_to_comment,

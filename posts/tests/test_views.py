@@ -160,8 +160,8 @@ def test_post_page_query_count_does_not_grow(client, django_assert_num_queries, 
     post = make_post()
     make_thread(post, size)
     # 1. the post, 2. the thread's top-level comments with their sizes,
-    # 3. the page's comments in thread order
-    with django_assert_num_queries(3):
+    # 3. the page's comments in thread order, 4. the pingbacks
+    with django_assert_num_queries(4):
         response = client.get(post.get_absolute_url())
     # 300 comments make 200 top-level ones: the first 50 with their replies.
     assert response.content.decode().count('class="comment depth-') == min(size, 75)
@@ -172,9 +172,9 @@ def test_post_page_query_count_does_not_grow(client, django_assert_num_queries, 
 
 def test_replytocom_turns_the_form_into_a_reply(client, post, django_assert_num_queries):
     parent = make_comment(post, name="poetichigh")
-    # The reply target comes from the thread already loaded: still 3 queries
-    # (post, top-level comments, the page's comments); never cached.
-    with django_assert_num_queries(3):
+    # The reply target comes from the thread already loaded: still 4 queries
+    # (post, top-level comments, the page's comments, pingbacks); never cached.
+    with django_assert_num_queries(4):
         html = client.get(post.get_absolute_url(), {"replytocom": parent.pk}).content.decode()
     assert 'Leave a Reply to <span class="reply-to-name">poetichigh</span>' in html
     assert f'name="parent" value="{parent.pk}"' in html
@@ -282,3 +282,20 @@ def test_csrf_failure_elsewhere_is_a_plain_403(db):
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_other_methods_are_refused(client, post, method):
     assert getattr(client, method)(post.get_absolute_url()).status_code == 405
+
+
+def test_pingbacks_and_trackbacks_are_listed_apart(client, post):
+    make_comment(post, name="A reader")
+    make_comment(post, kind="pingback", name="Some Blog &raquo; A post", url="https://blog.example/p/1")
+    make_comment(post, kind="trackback", name="Another Blog", url="https://other.example/")
+    make_comment(post, kind="pingback", name="Held Ping", status="pending")
+
+    html = client.get(post.get_absolute_url()).content.decode()
+
+    assert "1 Response so far" in html
+    assert "2 Pingbacks &amp; Trackbacks" in html
+    pings = html[html.index('id="pingbacks"') :]
+    assert '<a href="https://blog.example/p/1" rel="nofollow ugc">Some Blog &amp;raquo; A post</a>' in pings
+    assert "Trackback," in pings and "Held Ping" not in html
+    thread = html[html.index('id="comments"') : html.index('id="pingbacks"')]
+    assert "Another Blog" not in thread
