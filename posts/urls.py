@@ -4,7 +4,7 @@ from posts import views
 
 
 class FourDigitYear:
-    regex = "[0-9]{4}"
+    regex = "[1-9][0-9]{3}"
 
     def to_python(self, value):
         return int(value)
@@ -45,7 +45,20 @@ class DatabaseId:
         return str(value)
 
 
+class UnicodeSlug:
+    # Any letters, not just ASCII ("échafaud"), but no slash and no control
+    # character (PostgreSQL refuses NUL), and no longer than the field.
+    regex = "[^/\x00-\x1f\x7f]{1,200}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
 register_converter(FourDigitYear, "yyyy")
+register_converter(UnicodeSlug, "uslug")
 register_converter(DatabaseId, "id")
 register_converter(TwoDigitMonth, "mm")
 register_converter(PageNumber, "page")
@@ -55,8 +68,7 @@ urlpatterns = [
     path("", views.post_list, name="list"),
     path("<yyyy:year>/", views.archive_year, name="year"),
     path("<yyyy:year>/<mm:month>/", views.archive_month, name="month"),
-    # str, not slug: slugs keep non-ASCII letters ("échafaud").
-    path("<yyyy:year>/<mm:month>/<str:slug>/", views.post_detail, name="detail"),
+    path("<yyyy:year>/<mm:month>/<uslug:slug>/", views.post_detail, name="detail"),
     # WordPress's address for later pages of a long thread.
     path(
         "<yyyy:year>/<mm:month>/<str:slug>/comment-page-<page:page>/", views.post_detail, name="comments_page"
