@@ -12,7 +12,8 @@ from comments.models import Comment
 from comments.threads import Thread
 from posts.demo import load_demo_archive
 
-pytestmark = pytest.mark.browser
+# Chromium first: without it, skip (or fail on CI) before starting gunicorn.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium_executable")]
 
 NEW_COMMENT_URL = re.compile(r"#comment-\d+$")
 
