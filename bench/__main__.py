@@ -1,0 +1,30 @@
+"""`python -m bench` (what `make bench` runs): the thread benchmark, then the import benchmark.
+
+Options (see `python -m bench --help`): --quick, --no-explain, --no-peer,
+--no-load. DATABASE_URL must point at a PostgreSQL server where scratch
+databases may be created (`make bench` sets it to the embedded one).
+"""
+
+import importlib.util
+import inspect
+import sys
+
+
+def main(argv):
+    from bench import threads_bench
+
+    status = threads_bench.main(argv)
+    # The import benchmark is another module, run after this one when present.
+    if importlib.util.find_spec("bench.import_bench") is not None:
+        from bench import import_bench
+
+        if callable(getattr(import_bench, "main", None)):
+            # With its own defaults: it has options of its own, not ours.
+            parameters = inspect.signature(import_bench.main).parameters
+            other = import_bench.main([]) if parameters else import_bench.main()
+            status = status or (other if isinstance(other, int) else 0)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
