@@ -218,6 +218,16 @@ def _non_negative_int(name, default):
     return value
 
 
+def _switch(name, default):
+    # env.bool reads any unknown word as off; a typo must not turn a rule off.
+    value = env.str(name, default="").strip().lower()
+    if not value:
+        return default
+    if value not in {"on", "off", "true", "false", "yes", "no", "1", "0"}:
+        raise ImproperlyConfigured(f"{name} must be on or off, not {value!r}.")
+    return value in {"on", "true", "yes", "1"}
+
+
 def _keys(name):
     # One word, IP address or email per comma-separated entry, matched
     # case-insensitively; blanks would match every comment, so they go.
@@ -244,16 +254,16 @@ for _address in [DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">"), *MODERATOR_E
         ) from error
 
 # "Comment must be manually approved": hold every new comment.
-COMMENTS_MANUAL_APPROVAL = env.bool("COMMENTS_MANUAL_APPROVAL", default=False)
+COMMENTS_MANUAL_APPROVAL = _switch("COMMENTS_MANUAL_APPROVAL", False)
 # "Comment author must have a previously approved comment": hold first-timers.
-COMMENTS_REQUIRE_PREVIOUSLY_APPROVED = env.bool("COMMENTS_REQUIRE_PREVIOUSLY_APPROVED", default=True)
+COMMENTS_REQUIRE_PREVIOUSLY_APPROVED = _switch("COMMENTS_REQUIRE_PREVIOUSLY_APPROVED", True)
 # "Hold a comment in the queue if it contains more than N links".
 COMMENTS_MAX_LINKS = _non_negative_int("COMMENTS_MAX_LINKS", 2)
 # Comment moderation words → held; disallowed words, IPs, emails → spam.
 COMMENTS_MODERATION_KEYS = _keys("COMMENTS_MODERATION_KEYS")
 COMMENTS_DISALLOWED_KEYS = _keys("COMMENTS_DISALLOWED_KEYS")
 # "Automatically close comments on posts older than N days" (off for an archive).
-COMMENTS_CLOSE_OLD_POSTS = env.bool("COMMENTS_CLOSE_OLD_POSTS", default=False)
+COMMENTS_CLOSE_OLD_POSTS = _switch("COMMENTS_CLOSE_OLD_POSTS", False)
 COMMENTS_CLOSE_AFTER_DAYS = env.int("COMMENTS_CLOSE_AFTER_DAYS", default=14)
 if COMMENTS_CLOSE_AFTER_DAYS < 1:
     raise ImproperlyConfigured("COMMENTS_CLOSE_AFTER_DAYS must be at least 1.")
