@@ -7,7 +7,8 @@ from posts.models import Post
 class CommentInline(admin.TabularInline):
     model = Comment
     fields = ["name", "email", "body", "status", "parent", "created_at"]
-    readonly_fields = ["created_at"]
+    # Status changes go through the comment actions, which log them.
+    readonly_fields = ["status", "created_at"]
     raw_id_fields = ["parent"]
     extra = 0
     show_change_link = True
