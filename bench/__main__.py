@@ -14,6 +14,8 @@ def main(argv):
     from bench import threads_bench
 
     status = threads_bench.main(argv)
+    if status == 130:  # interrupted: stop here
+        return status
     # The import benchmark is another module, run after this one when present.
     if importlib.util.find_spec("bench.import_bench") is not None:
         from bench import import_bench

@@ -43,6 +43,7 @@ def rendered_comments(content):
 def summary(times):
     """Median, min and max of durations in seconds, in milliseconds."""
     return {
+        "times_ms": [time * 1000 for time in times],
         "median_ms": statistics.median(times) * 1000,
         "min_ms": min(times) * 1000,
         "max_ms": max(times) * 1000,
@@ -167,9 +168,9 @@ def _slowest_queries(client, target, number, count=3):
 
 def task_insert(args):
     """Reply POSTs (the real path) and bare form saves into each target thread, alternating, all rolled back."""
+    client = _setup()
     from posts.models import Post
 
-    client = _setup()
     targets = args["targets"]
     posts = {label: Post.objects.get(pk=target["post_id"]) for label, target in targets.items()}
     warmup = args.get("warmup", 3)

@@ -1,5 +1,7 @@
 """The benchmark's table, ratios and targets (PASS/FAIL), from the results dict."""
 
+import re
+
 THREAD_TARGET_MS = 100
 BIG_THREAD_TARGET_MS = 1000
 XTD_SPEEDUP_TARGET = 15
@@ -39,6 +41,41 @@ def _ratio(numerator, denominator):
     return numerator / denominator
 
 
+SCAN = re.compile(
+    r"(Parallel Seq Scan|Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan)"
+    r"(?: Backward)?(?: using (\S+))? on (\S+)"
+)
+
+
+def plan_facts(lines):
+    """Execution time, the top node's buffers and every scan, from EXPLAIN (ANALYZE, BUFFERS) lines."""
+    text = "\n".join(lines)
+    time = re.search(r"Execution Time: ([\d.]+) ms", text)
+    buffers = re.search(r"Buffers: (shared [^\n]*)", text)
+    scans = []
+    for kind, index, table in SCAN.findall(text):
+        scan = f"{kind} {'using ' + index + ' ' if index else ''}on {table}"
+        if scan not in scans:
+            scans.append(scan)
+    return {
+        "time": f"{float(time[1]):,.1f} ms" if time else "?",
+        "buffers": buffers[1] if buffers else "",
+        "scans": scans,
+    }
+
+
+def explain_text(explain):
+    """Every captured query and its plan, for var/bench-explain.txt."""
+    out = []
+    for plan in explain.get("plans", []):
+        seq = ", ".join(plan["seq_scans"]) or "none"
+        out.append(f"-- {plan['label']} ({plan['kind']}; Seq Scan on comments/posts: {seq})")
+        out.append(plan["sql"])
+        out += ["   " + line for line in plan["plan"]]
+        out.append("")
+    return "\n".join(out)
+
+
 def compute(results):
     """Add the ratios and the targets to results."""
     threads = results.get("threads", {})
@@ -47,9 +84,11 @@ def compute(results):
     insert = results.get("insert", {})
     rss = results.get("rss", {})
     ours_1000 = threads.get("1,000", {}).get("median_ms")
-    xtd_1000 = peer.get("median_ms")
+    paired = results.get("paired_render", {})
     ratios = {
-        "render_ours_vs_xtd": _ratio(xtd_1000, ours_1000),
+        "render_ours_vs_xtd": _ratio(
+            paired.get("xtd", {}).get("median_ms"), paired.get("ours", {}).get("median_ms")
+        ),
         "rps_ours_uncached_vs_xtd": _ratio(
             load.get("ours uncached", {}).get("rps"), load.get("xtd", {}).get("rps")
         ),
@@ -293,14 +332,21 @@ def render(results):
                 f"(table {build['table_size']}; built in {load_s:.0f} s with the thread trigger on; "
                 f"largest thread {build['post_comments']:,} comments)"
             )
+            out.append(f"(full plans: {explain.get('plans_file', 'var/bench-results.json')})")
+            rows = []
             for plan in explain["plans"]:
-                out.append("")
-                seq = ", ".join(plan["seq_scans"]) or "none"
-                out.append(f"-- {plan['label']} ({plan['kind']}; Seq Scan on comments/posts: {seq})")
-                out.append(
-                    "   " + plan["sql"][:400].replace("\n", " ") + ("…" if len(plan["sql"]) > 400 else "")
+                facts = plan_facts(plan["plan"])
+                rows.append(
+                    [
+                        plan["label"],
+                        plan["kind"],
+                        facts["time"],
+                        facts["buffers"],
+                        ", ".join(plan["seq_scans"]) or "none",
+                        "; ".join(facts["scans"])[:90],
+                    ]
                 )
-                out += ["   " + line for line in plan["plan"]]
+            out.append(_table(["query", "", "execution", "buffers", "Seq Scan", "scans"], rows))
 
     ratios = results.get("ratios", {})
     if ratios:
@@ -310,7 +356,16 @@ def render(results):
         def times(value, suffix="x"):
             return "n/a" if value is None else f"{value:,.1f}{suffix}"
 
-        out.append(f"  render, 1,000 comments: ours {times(ratios['render_ours_vs_xtd'])} faster than xtd")
+        paired = results.get("paired_render", {})
+        detail = (
+            f" (medians {_ms(paired['ours']['median_ms'])} vs {_ms(paired['xtd']['median_ms'])}, "
+            f"{paired['ours']['n']} renders each, alternating)"
+            if paired
+            else ""
+        )
+        out.append(
+            f"  render, 1,000 comments: ours {times(ratios['render_ours_vs_xtd'])} faster than xtd{detail}"
+        )
         out.append(
             f"  req/s, 1,000 comments: ours uncached {times(ratios['rps_ours_uncached_vs_xtd'])} xtd's, "
             f"cached {times(ratios['rps_ours_cached_vs_xtd'])} xtd's"

@@ -26,6 +26,7 @@ import os
 import platform
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -36,6 +37,7 @@ from bench.inproc import RESULT_PREFIX
 from bench.scratch import BASE_DIR, WORK_DIR
 
 RESULTS_PATH = BASE_DIR / "var" / "bench-results.json"
+EXPLAIN_PATH = BASE_DIR / "var" / "bench-explain.txt"
 LOG_DIR = WORK_DIR / "logs"
 CHAIN = "chain 5,000"
 
@@ -172,25 +174,52 @@ def measure_rss(results, posts, url):
     results["rss"] = run_task("rss", args, env)
 
 
-def prepare_peer(results, plan, base_url, names, post):
-    """Install, migrate and load the peer; return its URL path, or None (reason in results)."""
+def prepare_peer(results, plan, base_url, names, post, url):
+    """Install, migrate and load the peer, then time its renders alternately with ours.
+
+    Returns (peer database URL, page path), or (None, None) with the
+    reason in results["peer"].
+    """
     try:
         version = peer.ensure_installed(log)
         log(f"django-comments-xtd {version}: loading the 1,000-comment thread through XtdComment.save()")
         peer_url = scratch.create(base_url, names["peer"])
         started = time.perf_counter()
         path = peer.prepare(peer_url, threadgen.export_thread(post), WORK_DIR)
-        log(f"loaded into xtd in {time.perf_counter() - started:.1f} s; rendering it in-process")
-        render = peer.render_times(peer_url, path, plan.peer_repeat)
-        results["peer"] = {"version": version, "path": path, **render}
-        if render["rendered"] != post.comments.count():
-            results["problems"].append(f"xtd showed {render['rendered']} of {post.comments.count()} comments")
-        return peer_url, path
-    except (peer.PeerUnavailable, subprocess.TimeoutExpired, OSError) as error:
+        log(f"loaded into xtd in {time.perf_counter() - started:.1f} s")
+    except (peer.PeerUnavailable, subprocess.SubprocessError, OSError) as error:
         reason = str(error).strip().splitlines()[-1][:300] if str(error).strip() else type(error).__name__
         log(f"django-comments-xtd unavailable: {reason}")
         results["peer"] = {"reason": reason}
         return None, None
+    # Ours and xtd's renders of the same thread, in alternating batches,
+    # so a busy moment on a shared machine hits both.
+    log(
+        f"rendering the 1,000-comment thread in-process, ours and xtd's alternately ({plan.peer_repeat} each)"
+    )
+    ours_env = scratch.app_env(url, PAGE_CACHE="off", COMMENTS_PER_PAGE="0")
+    ours_times, xtd_times, render = [], [], {}
+    batch = max(1, plan.peer_repeat // 2)
+    for _ in range(2):
+        ours = run_task("pages", {"urls": {"1,000": post.get_absolute_url()}, "repeat": batch}, ours_env)
+        ours_times += ours["1,000"]["times_ms"]
+        render = peer.render_times(peer_url, path, batch)
+        xtd_times += render["times_ms"]
+    results["peer"] = {"version": version, "path": path, **render, **summary_ms(xtd_times)}
+    results["paired_render"] = {"ours": summary_ms(ours_times), "xtd": summary_ms(xtd_times)}
+    if render["rendered"] != post.comments.count():
+        results["problems"].append(f"xtd showed {render['rendered']} of {post.comments.count()} comments")
+    return peer_url, path
+
+
+def summary_ms(times_ms):
+    return {
+        "times_ms": times_ms,
+        "median_ms": statistics.median(times_ms),
+        "min_ms": min(times_ms),
+        "max_ms": max(times_ms),
+        "n": len(times_ms),
+    }
 
 
 def _load_one(results, plan, key, title, start_server, path):
@@ -200,12 +229,18 @@ def _load_one(results, plan, key, title, start_server, path):
             status, body = servers.fetch(base + path)
             if status != 200:
                 raise RuntimeError(f"GET {path}: HTTP {status}")
+            load_average = os.getloadavg()[0]
             servers.load(base + path, plan.warm_seconds)
             # Requests the warm-up left queued must not eat into the measured run.
             for _ in range(servers.WORKERS):
                 servers.fetch(base + path)
             figures = servers.load(base + path, plan.load_seconds)
-            results["load"][key] = {"title": title, "bytes": len(body), **figures}
+            results["load"][key] = {
+                "title": title,
+                "bytes": len(body),
+                "load_average_before": load_average,
+                **figures,
+            }
             log(
                 f"{title}: {figures['rps']:.1f} req/s, p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
             )
@@ -329,7 +364,12 @@ def measure_explain(results, plan, base_url, names):
         )
         args = {key: build[key] for key in ("post_url", "parent_id", "year", "month")}
         explained = run_task("explain", args, env)
-        results["explain"] = {"build": build, **explained}
+        results["explain"] = {
+            "build": build,
+            **explained,
+            "plans_file": str(EXPLAIN_PATH.relative_to(BASE_DIR)),
+        }
+        EXPLAIN_PATH.write_text(report.explain_text(results["explain"]))
     finally:
         scratch.drop(base_url, names["big"])
 
@@ -385,8 +425,10 @@ def main(argv=None):
         run(results, plan, args, base_url, names)
     except KeyboardInterrupt:
         results["problems"].append("interrupted")
-        log("interrupted: stopping servers and dropping the scratch databases")
-        raise
+        log("interrupted: servers stopped; dropping the scratch databases")
+        interrupted = True
+    else:
+        interrupted = False
     finally:
         # What runs next (the import benchmark) gets the caller's DATABASE_URL back.
         os.environ.clear()
@@ -406,6 +448,9 @@ def main(argv=None):
         report.compute(results)
         RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
         RESULTS_PATH.write_text(json.dumps(results, indent=2, default=str))
+    if interrupted:
+        print(f"Interrupted; partial results in {RESULTS_PATH.relative_to(BASE_DIR)}")
+        return 130
     print(report.render(results))
     print(f"\nResults written to {RESULTS_PATH.relative_to(BASE_DIR)}")
     return 0
@@ -423,17 +468,39 @@ def run(results, plan, args, base_url, names):
     django.setup()
     results["meta"]["django"] = django.get_version()
     posts = build_threads(plan)
-    measure_pages(results, plan, posts, url)
-    measure_inserts(results, plan, posts, url)
-    measure_rss(results, posts, url)
+    step(results, "in-process renders", measure_pages, results, plan, posts, url)
+    step(results, "inserts", measure_inserts, results, plan, posts, url)
+    step(results, "RSS", measure_rss, results, posts, url)
     peer_target = (None, None)
     if args.no_peer:
         results["peer"] = {"reason": "skipped (--no-peer)"}
     else:
-        peer_target = prepare_peer(results, plan, base_url, names, posts[label(1_000)])
+        peer_target = step(
+            results,
+            "django-comments-xtd",
+            prepare_peer,
+            results,
+            plan,
+            base_url,
+            names,
+            posts[label(1_000)],
+            url,
+        )
+        if not peer_target:
+            results.setdefault("peer", {}).setdefault("reason", "failed (see Problems)")
+            peer_target = (None, None)
     if not args.no_load:
-        measure_load(results, plan, url, posts[label(1_000)], peer_target)
+        step(results, "load", measure_load, results, plan, url, posts[label(1_000)], peer_target)
     if args.no_explain:
         results["explain"] = {"skipped": "--no-explain"}
     else:
-        measure_explain(results, plan, base_url, names)
+        step(results, "EXPLAIN", measure_explain, results, plan, base_url, names)
+
+
+def step(results, name, function, *args):
+    """Run one measurement; a failure is reported in the results and the next one still runs."""
+    try:
+        return function(*args)
+    except (RuntimeError, subprocess.SubprocessError, OSError, ValueError, LookupError) as error:
+        results["problems"].append(f"{name} failed: {str(error).strip()[-1500:]}")
+        log(f"{name} failed: {str(error).strip().splitlines()[-1] if str(error).strip() else error!r}")
