@@ -11,6 +11,7 @@ from archive.importers import IMPORTERS, detect_format
 from archive.importers.base import Cleaner, ImportFailed, Report
 from archive.importers.seed import file_date
 from archive.models import ImportRun
+from archive.pipeline import PARALLEL_FROM_BYTES, BackgroundRecords
 from archive.writer import ArchiveWriter
 
 HEAD_BYTES = 64 * 1024
@@ -25,6 +26,7 @@ class ImportOptions:
     status_map: dict = field(default_factory=dict)
     time_zone: datetime.tzinfo | None = None
     replies: dict = field(default_factory=dict)  # seed pages: {reply number: parent number}
+    parallel: bool | None = None  # parse in a second process; None: for large files
     progress: object = None  # called with the number of comments written so far
 
     def as_dict(self):
@@ -102,6 +104,13 @@ def import_file(path, options):
     return result
 
 
+def _size(stream):
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
 def _importer(format_name, options, report, path):
     cleaner = Cleaner(report, status_map=options.status_map, time_zone=options.time_zone)
     importer_class = IMPORTERS[format_name]
@@ -124,11 +133,17 @@ def _write(importer, stream, options, result, started):
             options=options.as_dict(),
         )
         result.run = run
+    background = options.parallel or (options.parallel is None and _size(stream) >= PARALLEL_FROM_BYTES)
+    records = BackgroundRecords(importer, result.path) if background else importer.records(stream)
+
+    def site_of():
+        # Known once the file's header has been read (by whichever process parses).
+        return (records.site if background else None) or importer.site
+
     writer = None
-    for record in importer.records(stream):
+    for record in records:
         if writer is None:
-            # The site is known once the file's header has been read.
-            result.site = importer.site
+            result.site = site_of()
             writer = ArchiveWriter(
                 site=result.site,
                 report=result.report,
@@ -140,8 +155,9 @@ def _write(importer, stream, options, result, started):
         writer.add(record)
     if writer is not None:
         writer.finish()
-    else:
-        result.site = importer.site
+    result.site = site_of()
+    if background:
+        result.report.merge(records.report)
     if run is not None:
         run.site = result.site
         run.finished_at = timezone.now()

@@ -16,12 +16,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from archive.bulk import copy_into
 from archive.models import CommentSource, PostSource, path_key
 from comments.models import Comment
 from comments.text import plain_text_to_html
 from posts.models import Post, parse_title
 
-COMMENT_BATCH = 5_000
+COMMENT_BATCH = 2_000
 POST_BATCH = 500
 INSERT_BATCH = 1_000
 PROGRESS_EVERY = 1_000
@@ -30,6 +31,43 @@ TITLE_MAX = Post._meta.get_field("title").max_length
 ARTIST_MAX = Post._meta.get_field("artist").max_length
 ALBUM_MAX = Post._meta.get_field("album").max_length
 SLUG_BASE_MAX = 180
+
+
+COMMENT_COLUMNS = [
+    "id",
+    "post_id",
+    "parent_id",
+    "name",
+    "email",
+    "url",
+    "body",
+    "body_html",
+    "status",
+    "kind",
+    "created_at",
+    "ip_address",
+    "user_agent",
+    "original_id",
+    "reply_inferred",
+]
+# Comment fields only our own exports carry (moderation history), with
+# their defaults; kept exactly through a round trip.
+EXACT_COMMENT_FIELDS = [
+    (field.name, field.get_default())
+    for field in Comment._meta.concrete_fields
+    if field.name
+    in {"moderation_rule", "moderation_note", "decided_at", "notify_replies", "reply_notified_at"}
+]
+SOURCE_FIELDS = [
+    ("site", ""),
+    ("key", ""),
+    ("original_id", ""),
+    ("original_parent_id", ""),
+    ("parent_origin", ""),
+    ("inferred_from", ""),
+    ("extra", {}),
+]
+SOURCE_COLUMNS = ["comment_id", "run_id"] + [name for name, _ in SOURCE_FIELDS]
 
 
 def comment_html(body):
@@ -227,56 +265,58 @@ class ArchiveWriter:
         ids = _next_comment_ids(len(plan))
         id_of = {}
         depth_of = {}
+        run_id = self.run.pk if self.run else None
         comments, sources = [], []
         for (record, comment, parent, depth), new_id in zip(plan, ids, strict=True):
-            post_id = post_ids[id(record)]
             if isinstance(parent, str):  # the key of a comment in this batch
                 parent_id, depth = id_of[parent], depth_of[parent] + 1
             else:
                 parent_id = parent
             id_of[comment.key] = new_id
             depth_of[comment.key] = depth
+            original_id = (
+                comment.original_id if comment.comment_original_id is None else comment.comment_original_id
+            )
             comments.append(
-                Comment(
-                    id=new_id,
-                    post_id=post_id,
-                    parent_id=parent_id,
-                    name=comment.name,
-                    email=comment.email,
-                    url=comment.url,
-                    body=comment.body,
-                    body_html=comment_html(comment.body),
-                    status=comment.status,
-                    kind=comment.kind,
-                    created_at=comment.created_at,
-                    ip_address=comment.ip_address,
-                    user_agent=comment.user_agent,
-                    original_id=(
-                        comment.original_id
-                        if comment.comment_original_id is None
-                        else comment.comment_original_id
-                    )[:64],
-                    reply_inferred=comment.reply_inferred,
+                (
+                    new_id,
+                    post_ids[id(record)],
+                    parent_id,
+                    comment.name,
+                    comment.email,
+                    comment.url,
+                    comment.body,
+                    comment.body_html if comment.body_html is not None else comment_html(comment.body),
+                    comment.status,
+                    comment.kind,
+                    comment.created_at,
+                    comment.ip_address,
+                    comment.user_agent,
+                    original_id[:64],
+                    comment.reply_inferred,
+                    *(comment.exact.get(name, default) for name, default in EXACT_COMMENT_FIELDS),
                 )
             )
             sources.append(
-                CommentSource(
-                    comment_id=new_id,
-                    run=self.run,
-                    site=self.site,
-                    key=comment.key,
-                    original_id=comment.original_id[:64],
-                    original_parent_id=comment.original_parent_id[:64],
-                    parent_origin=comment.parent_origin or "",
-                    inferred_from=comment.inferred_from[:200],
-                    extra=comment.extra,
+                (
+                    new_id,
+                    run_id,
+                    self.site,
+                    comment.key,
+                    comment.original_id[:64],
+                    comment.original_parent_id[:64],
+                    comment.parent_origin or "",
+                    comment.inferred_from[:200],
+                    comment.extra,
                 )
             )
             for other in comment.other_sources:
-                sources.append(CommentSource(comment_id=new_id, run=self.run, **_source_fields(other)))
+                sources.append(
+                    (new_id, run_id, *(other.get(name, default) for name, default in SOURCE_FIELDS))
+                )
             self._count(comment, depth, parent_id)
-        Comment.objects.bulk_create(comments, batch_size=INSERT_BATCH)
-        CommentSource.objects.bulk_create(sources, batch_size=INSERT_BATCH)
+        copy_into(Comment, COMMENT_COLUMNS + [name for name, _ in EXACT_COMMENT_FIELDS], comments)
+        copy_into(CommentSource, SOURCE_COLUMNS, sources)
 
     def _count(self, comment, depth, parent_id):
         report = self.report
@@ -430,13 +470,14 @@ _AT_NAME = re.compile(r"(?<![\w.])@(\w[\w.-]{0,40}\w|\w)")
 
 
 def _mentioned(body, latest, own_name):
-    """The longest known name written as "@name" in the body (not inside an e-mail address)."""
-    best = None
+    """The first "@name" in the body that is a known name (the longest one at that place);
+    not an "@" inside an e-mail address."""
     lowered = body.lower()
     start = lowered.find("@")
     while start != -1:
         if start == 0 or not lowered[start - 1].isalnum():
-            rest = lowered[start + 1 : start + 1 + 100]
+            rest = lowered[start + 1 : start + 101]
+            best = None
             for name in latest:
                 if name == own_name or not name or not rest.startswith(name):
                     continue
@@ -445,8 +486,10 @@ def _mentioned(body, latest, own_name):
                     continue
                 if best is None or len(name) > len(best):
                     best = name
+            if best:
+                return best
         start = lowered.find("@", start + 1)
-    return best
+    return None
 
 
 def _identity_q(identities):

@@ -8,6 +8,7 @@ values that do not fit our fields kept in the source record's `extra`.
 
 import collections
 import datetime
+import functools
 import ipaddress
 import zoneinfo
 from dataclasses import dataclass, field
@@ -50,6 +51,25 @@ KINDS = {
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
+# Commenters come back: each address is checked once per import process.
+@functools.lru_cache(maxsize=20_000)
+def _valid_email(email):
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return len(email) <= EMAIL_MAX_LENGTH
+
+
+@functools.lru_cache(maxsize=20_000)
+def _valid_url(url):
+    try:
+        _url_validator(url)
+    except ValidationError:
+        return False
+    return len(url) <= URL_MAX_LENGTH
+
+
 class ImportFailed(Exception):
     """A file that cannot be imported; the message says why and where."""
 
@@ -77,6 +97,8 @@ class CommentRecord:
     reply_inferred: bool = False
     inferred_from: str = ""
     other_sources: list = field(default_factory=list)  # [{"site", "key", ...}] kept from an earlier import
+    exact: dict = field(default_factory=dict)  # moderation fields, from our own exports
+    body_html: str | None = None  # rendered ahead (by the parsing process), else by the writer
 
 
 @dataclass
@@ -116,6 +138,15 @@ class Report:
         self.depths = collections.Counter()
         self.warnings = []
         self.warning_total = 0
+
+    def merge(self, other):
+        """Add another report's findings (the parsing process's) to this one."""
+        if other is None:
+            return
+        for name in ("counts", "skipped", "statuses", "kinds", "types", "depths"):
+            getattr(self, name).update(getattr(other, name))
+        self.warnings = (other.warnings + self.warnings)[:MAX_WARNINGS]
+        self.warning_total += other.warning_total
 
     def warn(self, message):
         self.warning_total += 1
@@ -180,11 +211,7 @@ class Cleaner:
         email = self.text(value, where, "e-mail address").strip()
         if not email:
             return ""
-        try:
-            if len(email) > EMAIL_MAX_LENGTH:
-                raise ValidationError("too long")
-            validate_email(email)
-        except ValidationError:
+        if not _valid_email(email):
             extra["email"] = email
             self.report.counts["invalid_emails"] += 1
             self.report.warn(f"{where}: the e-mail address is not valid; kept in its source record only.")
@@ -195,11 +222,7 @@ class Cleaner:
         url = self.text(value, where, "website").strip()
         if not url or url in {"http://", "https://"}:
             return ""
-        try:
-            if len(url) > URL_MAX_LENGTH:
-                raise ValidationError("too long")
-            _url_validator(url)
-        except ValidationError:
+        if not _valid_url(url):
             extra["url"] = url
             self.report.counts["invalid_urls"] += 1
             self.report.warn(
