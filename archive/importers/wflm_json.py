@@ -69,7 +69,15 @@ def comment_record(data, cleaner, order, post_where):
     parent = data.get("parent")
     email = cleaner.email(data.get("email", ""), where, extra)
     url = cleaner.url(data.get("url", ""), where, extra)
+    exact = {}
+    for name in ("moderation_rule", "moderation_note", "notify_replies"):
+        if name in data:
+            exact[name] = data[name]
+    for name in ("decided_at", "reply_notified_at"):
+        if name in data:
+            exact[name] = _date(data[name], where)
     return CommentRecord(
+        exact=exact,
         key=str(data["id"]),
         original_id=str(data["id"]),
         parent_key=str(parent) if parent is not None else None,
