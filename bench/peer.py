@@ -44,16 +44,26 @@ def ensure_installed(log):
     wanted = "\n".join(requirements())
     marker = VENV / "bench-requirements.txt"
     if not (PYTHON.exists() and marker.exists() and marker.read_text() == wanted):
-        log(f"Installing the peer into {VENV.relative_to(BASE_DIR)}: {', '.join(requirements())}")
-        steps = [
-            [sys.executable, "-m", "venv", "--clear", str(VENV)],
-            [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements()],
-        ]
-        for command in steps:
+        log(f"Installing the peer into {VENV}: {', '.join(requirements())}")
+        steps = {
+            "creating the venv": [sys.executable, "-m", "venv", "--clear", str(VENV)],
+            f"pip install of {SPEC}": [
+                str(PYTHON),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *requirements(),
+            ],
+        }
+        for what, command in steps.items():
             done = subprocess.run(command, capture_output=True, text=True, timeout=900)
             if done.returncode != 0:
-                reason = (done.stderr or done.stdout).strip().splitlines()[-3:]
-                raise PeerUnavailable(f"{' '.join(command[:4])} failed: {' / '.join(reason)}")
+                lines = (done.stderr or done.stdout).strip().splitlines()
+                errors = [line for line in lines if line.startswith("ERROR")] or lines[-2:]
+                reason = " / ".join(error[:200] for error in errors[-2:])
+                raise PeerUnavailable(f"{what} failed: {reason}")
         marker.write_text(wanted)
     done = subprocess.run(
         [str(PYTHON), "-c", "import importlib.metadata as m; print(m.version('django-comments-xtd'))"],

@@ -57,6 +57,7 @@ def plan_facts(lines):
         scan = f"{kind} {'using ' + index + ' ' if index else ''}on {table}"
         if scan not in scans:
             scans.append(scan)
+    scans += [f"trigger {name}: {ms} ms" for name, ms in re.findall(r"Trigger (\S+): time=([\d.]+)", text)]
     return {
         "time": f"{float(time[1]):,.1f} ms" if time else "?",
         "buffers": buffers[1] if buffers else "",
@@ -330,7 +331,8 @@ def render(results):
             out.append(
                 f"EXPLAIN (ANALYZE, BUFFERS) at {build['comments']:,} comments on {build['posts']:,} posts "
                 f"(table {build['table_size']}; built in {load_s:.0f} s with the thread trigger on; "
-                f"largest thread {build['post_comments']:,} comments)"
+                f"largest thread {build['post_comments']:,} comments); "
+                "each query as the app sent it, the second of two runs (warm cache), writes rolled back"
             )
             out.append(f"(full plans: {explain.get('plans_file', 'var/bench-results.json')})")
             rows = []
@@ -343,7 +345,7 @@ def render(results):
                         facts["time"],
                         facts["buffers"],
                         ", ".join(plan["seq_scans"]) or "none",
-                        "; ".join(facts["scans"])[:90],
+                        "; ".join(facts["scans"])[:100],
                     ]
                 )
             out.append(_table(["query", "", "execution", "buffers", "Seq Scan", "scans"], rows))
