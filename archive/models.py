@@ -56,9 +56,9 @@ class PostSourceQuerySet(models.QuerySet):
     def for_site(self, site):
         return self.filter(site=site)
 
-    def linked_from(self, path):
-        """Sources whose old permalink is this path (newest import first)."""
-        return self.filter(path_key=path_key(path)).order_by("-id")
+    def linked_from_any(self, keys):
+        """Sources whose old permalink has one of these path keys (newest import first)."""
+        return self.filter(path_key__in=keys).order_by("-id")
 
 
 class PostSource(models.Model):

@@ -5,4 +5,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("comments/", include("comments.urls")),
     path("", include("posts.urls")),
+    path("", include("archive.urls")),
 ]
+
+# Old links to imported posts redirect before "Not found" is rendered.
+handler404 = "archive.views.not_found"
