@@ -1,7 +1,8 @@
 """`python -m bench` (what `make bench` runs): the thread benchmark, then the import benchmark.
 
 Options (see `python -m bench --help`): --quick, --no-explain, --no-peer,
---no-load. DATABASE_URL must point at a PostgreSQL server where scratch
+--no-load. The import benchmark runs with its own defaults (--posts 100
+under --quick). DATABASE_URL must point at a PostgreSQL server where scratch
 databases may be created (`make bench` sets it to the embedded one).
 """
 
@@ -21,9 +22,10 @@ def main(argv):
         from bench import import_bench
 
         if callable(getattr(import_bench, "main", None)):
-            # With its own defaults: it has options of its own, not ours.
+            # Its own options, not ours: its defaults, or a small file for --quick.
             parameters = inspect.signature(import_bench.main).parameters
-            other = import_bench.main([]) if parameters else import_bench.main()
+            own_args = ["--posts", "100"] if "--quick" in argv else []
+            other = import_bench.main(own_args) if parameters else import_bench.main()
             status = status or (other if isinstance(other, int) else 0)
     return status
 
