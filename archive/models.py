@@ -9,8 +9,10 @@ dropped).
 
 from urllib.parse import unquote, urlsplit
 
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
+
+from comments.models import Comment
 
 
 def path_key(url_or_path):
@@ -107,6 +109,48 @@ class CommentSourceQuerySet(models.QuerySet):
     def inferred(self):
         return self.filter(parent_origin__in=CommentSource.INFERRED_ORIGINS)
 
+    def undone(self):
+        return self.filter(parent_origin=CommentSource.ParentOrigin.UNDONE)
+
+    @transaction.atomic
+    def undo_inferred_links(self):
+        """Make these sources' comments top-level again where their parent was inferred.
+
+        The parent is remembered (extra["inferred_parent_id"]) so the link can
+        be restored. One UPDATE per comment: the thread trigger moves each
+        reply's subtree. Returns how many links were undone.
+        """
+        undone = 0
+        for source in self.inferred().select_related("comment").select_for_update(of=("self",)):
+            comment = source.comment
+            source.extra = {
+                **source.extra,
+                "inferred_parent_id": comment.parent_id,
+                "inferred_as": source.parent_origin,
+            }
+            source.parent_origin = CommentSource.ParentOrigin.UNDONE
+            source.save(update_fields=["extra", "parent_origin"])
+            Comment.objects.filter(pk=comment.pk).update(parent=None, reply_inferred=False)
+            undone += 1
+        return undone
+
+    @transaction.atomic
+    def restore_inferred_links(self):
+        """Put back links undone by undo_inferred_links (when the parent still exists). Returns the count."""
+        restored = 0
+        for source in self.undone().select_related("comment").select_for_update(of=("self",)):
+            parent_id = source.extra.get("inferred_parent_id")
+            comment = source.comment
+            parent = Comment.objects.filter(pk=parent_id, post_id=comment.post_id)
+            # Not if the old parent has since become one of the comment's own replies.
+            if not parent.exclude(path__contains=[comment.pk]).exists():
+                continue
+            source.parent_origin = source.extra.get("inferred_as", CommentSource.ParentOrigin.AT_NAME)
+            source.save(update_fields=["parent_origin"])
+            Comment.objects.filter(pk=comment.pk).update(parent_id=parent_id, reply_inferred=True)
+            restored += 1
+        return restored
+
 
 class CommentSource(models.Model):
     class ParentOrigin(models.TextChoices):
@@ -115,6 +159,7 @@ class CommentSource(models.Model):
         AT_NAME = "at_name", "Inferred from an @name"
         STATED = "stated", "Stated by the archivist (--replies)"
         MISSING = "missing", "Parent missing from the file: made top level"
+        UNDONE = "undone", "Inferred link undone"
 
     INFERRED_ORIGINS = (ParentOrigin.AT_NAME, ParentOrigin.STATED)
 
