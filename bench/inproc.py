@@ -242,18 +242,6 @@ def _month_archive_url(year, month):
     return None
 
 
-def _month_archive_queryset(year, month):
-    """What a month archive shows when the app has no such page yet."""
-    from posts.models import Post
-
-    return (
-        Post.objects.published()
-        .filter(published_at__year=year, published_at__month=month)
-        .with_response_counts()
-        .order_by("-published_at", "-id")
-    )
-
-
 TABLES = ("comments_comment", "posts_post")
 
 
@@ -306,12 +294,6 @@ def task_explain(args):
         if response.status_code != 200:
             raise RuntimeError(f"GET {url}: HTTP {response.status_code}")
         explained += _explain_captured(label, queries.captured_queries)
-    if not archive_url:
-        with CaptureQueriesContext(connection) as queries:
-            list(_month_archive_queryset(args["year"], args["month"]))
-        explained += _explain_captured(
-            "month archive (no view yet: the equivalent ORM query)", queries.captured_queries
-        )
     data = _reply_data(args["parent_id"], 1)
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         response = client.post(args["post_url"], data)

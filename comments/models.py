@@ -225,6 +225,14 @@ class Comment(models.Model):
             # The thread page (approved comments of a post in path order)
             # and the response counts (approved comments per post).
             models.Index(fields=["post", "status", "path"], name="comment_thread_idx"),
+            # A thread's page map: its approved top-level comments.
+            models.Index(
+                fields=["post", "id"],
+                name="comment_roots_idx",
+                condition=models.Q(parent__isnull=True, status="approved", kind="comment"),
+            ),
+            # Pingbacks and trackbacks, listed apart on the post page.
+            models.Index(fields=["post"], name="comment_pings_idx", condition=~models.Q(kind="comment")),
             # The moderation queue: comments by status, newest first.
             models.Index(fields=["status", "-created_at"], name="comment_status_idx"),
             # An author's history (previously approved? duplicate?) and the

@@ -13,7 +13,7 @@ import math
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import BigIntegerField, Count, F, Q, Value
+from django.db.models import BigIntegerField, Count, Q, Value
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.template import engines
@@ -35,10 +35,8 @@ THREAD_FIELDS = (
     "created_at",
     "original_id",
     "status",
+    "kind",
 )
-
-# The top-level ancestor's id: path[1] in SQL.
-ROOT = F("path__0")
 
 OPEN_CHILDREN = '<ol class="children">'
 CLOSE_ITEM = "</li>"
@@ -50,56 +48,62 @@ class Thread:
 
     Pages hold top-level comments with all their replies (WordPress's
     "break comments into pages"); number_offset continues the numbering
-    from the pages before.
+    from the pages before. Pingbacks and trackbacks come along in the same
+    query and are kept apart, in self.pingbacks.
     """
 
-    def __init__(self, comments, max_depth=None, number_offset=0, approved_total=None, pagination=None):
+    def __init__(self, entries, approved_count, max_depth=None, number_offset=0, pagination=None):
         self.max_depth = max_depth or settings.COMMENTS_DISPLAY_DEPTH
-        self.comments = list(comments)
+        self.comments, self.pingbacks = [], []
+        for entry in entries:
+            (self.comments if entry.kind == Comment.Kind.COMMENT else self.pingbacks).append(entry)
         self.by_id = {comment.pk: comment for comment in self.comments}
         self.number_offset = number_offset
         self.pagination = pagination
-        if approved_total is None:
-            approved_total = sum(1 for comment in self.comments if comment.status == Comment.Status.APPROVED)
         # What "N Responses" counts: the whole thread, without the held
         # comments shown to their author.
-        self.approved_count = approved_total
+        self.approved_count = approved_count
         self._lay_out()
 
     @classmethod
     def for_post(cls, post, page=None, max_depth=None, also_show_ids=()):
         """The thread page to show (page None: the default one).
 
-        Two queries when paginated (the top-level comments with their
-        subtree sizes, then the page's comments), one when COMMENTS_PER_PAGE
-        is 0. Raises Http404 for a page that does not exist.
+        Queries: the top-level comments' ids (comment_roots_idx), the
+        comments before this page when it is not the first (a count), then
+        the page's comments and the post's pingbacks. One query when
+        COMMENTS_PER_PAGE is 0. Raises Http404 for a page that does not exist.
         """
         shown = Q(status=Comment.Status.APPROVED)
         if also_show_ids:
             shown |= Q(pk__in=list(also_show_ids))
-        comments = Comment.objects.conversation().for_post(post).filter(shown)
+        comments = Comment.objects.for_post(post).filter(shown)
+        pingbacks = ~Q(kind=Comment.Kind.COMMENT)
         per_page = settings.COMMENTS_PER_PAGE
         if not per_page:
             if page not in (None, 1):
                 raise Http404("This thread is not split into pages.")
-            return cls(_entries(comments.in_thread_order()), max_depth=max_depth)
+            return cls(_entries(comments.in_thread_order()), post.response_count, max_depth=max_depth)
 
         roots = list(
-            comments.values_list(ROOT)
-            .annotate(size=Count("id"), approved=Count("id", filter=Q(status=Comment.Status.APPROVED)))
-            .order_by(ROOT)
+            comments.conversation().filter(parent__isnull=True).order_by("id").values_list("id", flat=True)
         )
-        pagination = Pagination(post, [root for root, _, _ in roots], per_page, page)
+        pagination = Pagination(post, roots, per_page, page)
         first, following = pagination.root_range()
-        on_page = comments.filter(path__gte=_path_of(first))
+        on_page = Q(kind=Comment.Kind.COMMENT)
+        offset = 0
+        if first is not None:
+            # Page 1 also holds any reply whose top-level comment is hidden
+            # and sorts before the first shown one.
+            on_page &= Q(path__gte=_path_of(first))
+            offset = comments.conversation().filter(path__lt=_path_of(first)).count()
         if following is not None:
-            on_page = on_page.filter(path__lt=_path_of(following))
-        offset = sum(size for root, size, _ in roots if root < first)
+            on_page &= Q(path__lt=_path_of(following))
         return cls(
-            _entries(on_page.in_thread_order()),
+            _entries(comments.filter(on_page | pingbacks).in_thread_order()),
+            post.response_count,
             max_depth=max_depth,
             number_offset=offset,
-            approved_total=sum(approved for _, _, approved in roots),
             pagination=pagination,
         )
 
@@ -153,17 +157,21 @@ class Entry:
     """One comment as the thread shows it (lighter than a model instance)."""
 
     __slots__ = (
-        "pk", "parent_id", "path", "name", "url", "body_html", "created_at", "original_id", "status",
+        "pk", "parent_id", "path", "name", "url", "body_html", "created_at", "original_id", "status", "kind",
         "number", "display_depth", "in_reply_to", "tree_before", "alias_anchor",
     )  # fmt: skip
 
     def __init__(self, row):
         (self.pk, self.parent_id, self.path, name, url, body_html,
-         self.created_at, self.original_id, self.status) = row  # fmt: skip
+         self.created_at, self.original_id, self.status, self.kind) = row  # fmt: skip
         # Escaped once here rather than at each use in the template;
         # body_html was made safe when the comment was written (nh3).
         self.name, self.url = escape(name), escape(url)
         self.body_html = Markup(body_html)  # noqa: S704
+
+    @property
+    def kind_label(self):
+        return Comment.Kind(self.kind).label
 
     @property
     def is_approved(self):
@@ -219,10 +227,10 @@ class Pagination:
             raise Http404("There is no such page of comments.")
 
     def root_range(self):
-        """(first root id on this page, first root id of the next page or None)."""
+        """(first top-level id on this page, or None on page 1; the next page's first, or None)."""
         start = (self.number - 1) * self.per_page
         end = start + self.per_page
-        first = self.roots[start] if self.roots else 0
+        first = self.roots[start] if start else None
         following = self.roots[end] if end < len(self.roots) else None
         return first, following
 
@@ -263,18 +271,20 @@ def comment_url(comment):
     if not per_page:
         return post.get_absolute_url() + anchor
     root = comment.path[0]
+    # Index-only over the thread's shown top-level comments (comment_roots_idx).
     counts = (
         Comment.objects.approved()
         .conversation()
         .for_post(post)
-        .annotate(root=ROOT)
+        .filter(parent__isnull=True)
         .aggregate(
-            before=Count("root", distinct=True, filter=Q(root__lt=root)),
-            total=Count("root", distinct=True),
+            before=Count("id", filter=Q(id__lt=root)), shown=Count("id", filter=Q(id=root)), total=Count("id")
         )
     )
-    # A held comment's own root may not be counted yet: count it in.
-    total = max(counts["total"], counts["before"] + 1)
-    number = counts["before"] // per_page + 1
-    default_page = 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else max(1, math.ceil(total / per_page))
-    return page_url(post, number, default_page) + anchor
+    # A reply whose top-level comment is hidden shows on the page of the
+    # shown top-level comment before it.
+    own_place = counts["shown"] or root == comment.pk
+    index = counts["before"] if own_place else max(counts["before"] - 1, 0)
+    total = max(counts["total"], index + 1)
+    default_page = 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else math.ceil(total / per_page)
+    return page_url(post, index // per_page + 1, default_page) + anchor

@@ -3,7 +3,6 @@ import re
 
 import nh3
 from django.db import models
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -27,11 +26,6 @@ class PostQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published_at__lte=timezone.now())
 
-    def with_response_counts(self):
-        """Annotate response_count: approved comments (not pingbacks) only."""
-        approved = Q(comments__status="approved", comments__kind="comment")
-        return self.annotate(response_count=Count("comments", filter=approved))
-
 
 class Post(models.Model):
     title = models.CharField(max_length=300)
@@ -50,6 +44,9 @@ class Post(models.Model):
     # every write to this post's comments: the page cache's key and the
     # page's Last-Modified.
     thread_version = models.BigIntegerField(default=0, editable=False)
+    # "N Responses": approved comments, not pingbacks. Kept by the same
+    # triggers, so lists need no join with comments.
+    response_count = models.PositiveIntegerField(default=0, editable=False)
     thread_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()

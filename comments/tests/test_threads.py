@@ -9,6 +9,7 @@ pytestmark = pytest.mark.django_db
 def test_a_held_comment_shown_to_its_author_is_marked_and_cannot_be_replied_to(post):
     approved = make_comment(post)
     held = make_comment(post, status="pending")
+    post.refresh_from_db()  # response_count, kept by the database
 
     thread = Thread.for_post(post, also_show_ids=[held.pk])
     html = thread.html

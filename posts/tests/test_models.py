@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
+from comments.models import Comment
 from conftest import make_comment, make_post
 from posts.models import Post, parse_title
 
@@ -48,13 +49,31 @@ def test_excerpt_falls_back_to_body_text():
     assert post.excerpt_text == "Tom & Jerry live"
 
 
-def test_response_counts_only_approved_comments():
+def test_response_count_follows_every_write():
     post = make_post()
-    make_comment(post)
-    make_comment(post, status="pending")
+    approved = make_comment(post)
+    held = make_comment(post, status="pending")
     make_comment(post, status="spam")
     make_comment(post, kind="pingback")
-    assert Post.objects.with_response_counts().get(pk=post.pk).response_count == 1
+    assert Post.objects.get(pk=post.pk).response_count == 1
+
+    Comment.objects.filter(pk=held.pk).update(status="approved")
+    assert Post.objects.get(pk=post.pk).response_count == 2
+    Comment.objects.filter(pk=approved.pk).update(status="removed")
+    assert Post.objects.get(pk=post.pk).response_count == 1
+    Comment.objects.filter(post=post).delete()
+    assert Post.objects.get(pk=post.pk).response_count == 0
+
+
+def test_response_counts_of_many_posts_in_one_statement():
+    posts = [make_post(), make_post()]
+    Comment.objects.bulk_create(
+        [Comment(post=post, name="x", body="y", status="approved") for post in posts for _ in range(3)]
+    )
+    assert [p.response_count for p in Post.objects.filter(pk__in=[p.pk for p in posts]).order_by("pk")] == [
+        3,
+        3,
+    ]
 
 
 def test_published_hides_future_posts():

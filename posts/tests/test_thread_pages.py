@@ -134,8 +134,8 @@ def test_a_5000_deep_chain_renders_in_constant_queries(client, settings, post, d
     deepest = Comment.objects.order_by("-depth").first()
     assert deepest.depth == 5000 and len(deepest.path) == 32
 
-    # post, top-level comments, the page's comments, pingbacks
-    with django_assert_num_queries(4):
+    # post, top-level ids, the page's comments and pingbacks
+    with django_assert_num_queries(3):
         html = client.get(post.get_absolute_url()).content.decode()
 
     assert len(ids_on(html)) == 5000
@@ -208,3 +208,25 @@ def test_archive_query_count_does_not_grow(client, django_assert_num_queries, ur
     # 1. the site version, 2. count, 3. the page of posts with counts
     with django_assert_num_queries(3):
         assert client.get(url).status_code == 200
+
+
+def test_later_pages_take_one_more_query_whatever_the_size(client, settings, django_assert_num_queries):
+    settings.COMMENTS_PER_PAGE = 2
+    for size in (5, 60):
+        post = make_post()
+        for _ in range(size):
+            make_comment(post)
+        # post, top-level ids, count of comments before the page, the page
+        with django_assert_num_queries(4):
+            assert client.get(f"{post.get_absolute_url()}comment-page-2/").status_code == 200
+
+
+def test_a_reply_whose_top_level_comment_is_hidden_stays_findable(client, paged_thread):
+    post, roots, _ = paged_thread
+    orphan = make_comment(post, parent=roots[2], name="orphan")
+    Comment.objects.filter(pk=roots[2].pk).update(status="removed")
+    # roots 0,1 on page 1; root 2 is hidden, so its reply sorts after root 1
+    # (page 1); root 3 and 4 move up.
+    location = client.get(f"/comments/{orphan.pk}/")["Location"]
+    assert location == f"{post.get_absolute_url()}#comment-{orphan.pk}"
+    assert orphan.pk in ids_on(client.get(location.split("#")[0]).content.decode())
