@@ -16,6 +16,7 @@ session cookie), readers with a held comment or remembered details
 """
 
 import hashlib
+import re
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,13 +46,28 @@ def per_request_value(placeholder):
 
 def fill_in(request, response):
     """Replace every placeholder in response with this reader's value."""
-    content = response.content
-    for placeholder, value_for in _per_request_values.items():
-        marker = placeholder.encode()
-        if marker in content:
-            content = content.replace(marker, value_for(request).encode())
-    response.content = content
+    response.content = _join(request, _split(response.content))
     return response
+
+
+def _split(content):
+    """[text, placeholder, text, placeholder, ..., text]: one scan, done once per cached page."""
+    pattern = re.compile(b"|".join(re.escape(placeholder.encode()) for placeholder in _per_request_values))
+    parts, start = [], 0
+    for match in pattern.finditer(content):
+        parts += [content[start : match.start()], match.group().decode()]
+        start = match.end()
+    parts.append(content[start:])
+    return parts
+
+
+def _join(request, parts):
+    # Placeholders sit at the odd positions; one copy of the page in all.
+    values = {}
+    for placeholder in parts[1::2]:
+        if placeholder not in values:
+            values[placeholder] = _per_request_values[placeholder](request).encode()
+    return b"".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
 def is_cacheable(request):
@@ -83,18 +99,20 @@ def cached_page(request, key, last_modified, render):
         response = render()
         if response.status_code != 200:
             return fill_in(request, response)
+        parts = _split(response.content)
         if len(response.content) <= settings.PAGE_CACHE_MAX_BYTES:
-            cache.set(cache_key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
+            cache.set(cache_key, (parts, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
     else:
-        content, content_type = stored
-        response = HttpResponse(content, content_type=content_type)
+        parts, content_type = stored
+        response = HttpResponse(content_type=content_type)
     response["ETag"] = etag
     if last_modified:
         response["Last-Modified"] = http_date(_timestamp(last_modified))
     # The page carries this reader's CSRF token: browsers may keep it and
     # revalidate (a 304 is cheap), shared caches must not.
     response["Cache-Control"] = "private, no-cache"
-    return fill_in(request, response)
+    response.content = _join(request, parts)
+    return response
 
 
 def _timestamp(moment):
