@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -68,9 +68,15 @@ def _post_list_page(request, posts, name, title):
 
 
 def get_post_for_permalink(year, month, slug):
-    return get_object_or_404(
-        Post.objects.published(), slug=slug, published_at__year=year, published_at__month=month
-    )
+    """The published post at /<year>/<month>/<slug>/, or 404.
+
+    Slugs are unique, so the query is by slug alone (the cheapest lookup on
+    the hottest path); the date is checked here.
+    """
+    post = Post.objects.published().filter(slug=slug).first()
+    if post is None or post.permalink_kwargs() != {"year": year, "month": month, "slug": slug}:
+        raise Http404("No post at this address.")
+    return post
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
