@@ -1,6 +1,7 @@
 """One file in, all or nothing: parse, write, record the run."""
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from archive.pipeline import PARALLEL_FROM_BYTES, BackgroundRecords
 from archive.writer import ArchiveWriter
 
 HEAD_BYTES = 64 * 1024
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,6 +90,11 @@ def import_file(path, options):
         result.error = f"cannot read the file: {error.strerror or error}."
     except DatabaseError as error:
         result.error = f"the database refused the data: {str(error).strip().splitlines()[0]}"
+    except RecursionError:
+        result.error = "the file is nested too deeply to read."
+    except Exception as error:  # noqa: BLE001 (any other failure: nothing written, and said so)
+        logger.exception("import of %s failed", path)
+        result.error = f"unexpected error ({type(error).__name__}: {error}); this is a bug in the importer."
     if result.error and not options.dry_run:
         result.run = ImportRun.objects.create(
             file_name=path.name,

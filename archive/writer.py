@@ -10,6 +10,8 @@ first (by date, then file order), as the thread trigger needs.
 
 import re
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_unicode_slug
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
@@ -31,6 +33,7 @@ TITLE_MAX = Post._meta.get_field("title").max_length
 ARTIST_MAX = Post._meta.get_field("artist").max_length
 ALBUM_MAX = Post._meta.get_field("album").max_length
 SLUG_BASE_MAX = 180
+SLUG_MAX = Post._meta.get_field("slug").max_length
 
 
 COMMENT_COLUMNS = [
@@ -200,6 +203,9 @@ class ArchiveWriter:
     def _allocate_slugs(self, records):
         bases = []
         for record in records:
+            if record.exact_slug and _is_slug(record.slug):
+                bases.append(record.slug)  # our own export: kept as it was
+                continue
             base = slugify(record.slug, allow_unicode=True)[:SLUG_BASE_MAX].strip("-")
             if not base:
                 base = slugify(record.title, allow_unicode=True)[:SLUG_BASE_MAX].strip("-") or "post"
@@ -347,6 +353,14 @@ class ArchiveWriter:
         for post_id, name, comment_id, depth, created_at in rows:
             names.setdefault(post_id, []).append((name, comment_id, depth, created_at))
         return names
+
+
+def _is_slug(value):
+    try:
+        validate_unicode_slug(value)
+    except ValidationError:
+        return False
+    return len(value) <= SLUG_MAX
 
 
 def _identity_q(identities):

@@ -124,6 +124,7 @@ class PostRecord:
     year: int | None = None
     other_sources: list = field(default_factory=list)
     label: str = ""  # how the report names this post
+    exact_slug: bool = False  # our own export: the slug as it was, not re-slugified
 
 
 class Report:

@@ -29,6 +29,12 @@ def _date(value, where):
     return parsed
 
 
+def _year(value, where):
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 32768):
+        return value
+    raise ImportFailed(f"{where}: year {value!r} is not a year.")
+
+
 def _choice(value, choices, where, field_name):
     if value not in choices:
         raise ImportFailed(f"{where}: {field_name} {value!r} is not one of {', '.join(choices)}.")
@@ -46,6 +52,7 @@ def post_record(data, cleaner, comments=None):
             title=title,
             original_url=data.get("url", ""),
             slug=data.get("slug", ""),
+            exact_slug=True,
             body=cleaner.text(data.get("body", ""), where, "body"),
             excerpt=cleaner.text(data.get("excerpt", ""), where, "excerpt"),
             published_at=_date(data.get("published_at"), where),
@@ -53,7 +60,7 @@ def post_record(data, cleaner, comments=None):
             post_type=data.get("post_type", "post"),
             artist=data.get("artist", ""),
             album=data.get("album", ""),
-            year=data.get("year"),
+            year=_year(data.get("year"), where),
             other_sources=list(data.get("sources", [])),
         )
         for order, item in enumerate(data.get("comments", []) if comments is None else comments):

@@ -151,6 +151,33 @@ class TestHostileAndBrokenFiles:
         result = failed_import(tmp_path / "nope.xml")
         assert result.error.startswith("cannot read the file")
 
+    def test_deeply_nested_json(self, write):
+        result = failed_import(write("[" * 100_000 + "]" * 100_000, "deep.json"))
+        assert result.error == "the file is nested too deeply to read."
+        assert nothing_written()
+
+    def test_our_json_with_wrong_values(self, write):
+        post = {
+            "id": 1,
+            "title": "T",
+            "slug": "t",
+            "published_at": "2009-01-01T00:00:00+00:00",
+            "comments": [],
+        }
+        header = {"format": "wflm-archive", "version": 1, "site": "x"}
+        bad_status = {**post, "comments": [{"id": 1, "name": "A", "status": "lost", "created_at": None}]}
+        result = failed_import(write(json.dumps({**header, "posts": [bad_status]}), "a.json"))
+        assert (
+            result.error == "post 1, comment 1: status 'lost' is not one of pending, approved, spam, removed."
+        )
+        result = failed_import(write(json.dumps({**header, "posts": [{**post, "year": "abc"}]}), "b.json"))
+        assert result.error == "post 1: year 'abc' is not a year."
+        result = failed_import(
+            write(json.dumps({**header, "posts": [{**post, "published_at": "soon"}]}), "c.json")
+        )
+        assert result.error == "post 1: 'soon' is not an ISO 8601 date."
+        assert nothing_written()
+
     def test_malformed_json(self, write):
         result = failed_import(write('{"format": "wflm-archive", "version": 1, "posts": [', "x.json"))
         assert result.error.startswith("not valid JSON at line 1, column")
