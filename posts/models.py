@@ -1,8 +1,10 @@
 import html
 import re
+from datetime import datetime
+from typing import NamedTuple
 
 import nh3
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -22,9 +24,42 @@ def parse_title(title):
     return match["artist"], match["album"], int(year) if year else None
 
 
+class PageStamp(NamedTuple):
+    """What a cached post page depends on, without loading the post."""
+
+    pk: int
+    published_at: datetime
+    thread_version: int
+    updated_at: datetime
+    thread_changed_at: datetime | None
+
+    @property
+    def version(self):
+        return f"{self.thread_version}.{self.updated_at.timestamp()}"
+
+    @property
+    def last_modified(self):
+        return max(filter(None, [self.updated_at, self.thread_changed_at]))
+
+
 class PostQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published_at__lte=timezone.now())
+
+    def page_stamp(self, slug):
+        """The PageStamp of the published post with this slug, or None.
+
+        Plain SQL on purpose: this runs on every cached page view, where
+        building the ORM query would cost more than running it.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, published_at, thread_version, updated_at, thread_changed_at FROM posts_post"
+                " WHERE slug = %s AND published_at <= %s",
+                [slug, timezone.now()],
+            )
+            row = cursor.fetchone()
+        return PageStamp(*row) if row else None
 
 
 class Post(models.Model):
@@ -73,8 +108,7 @@ class Post(models.Model):
         return reverse("posts:detail", kwargs=self.permalink_kwargs())
 
     def permalink_kwargs(self):
-        published = timezone.localtime(self.published_at)
-        return {"year": published.year, "month": published.month, "slug": self.slug}
+        return permalink_kwargs(self.published_at, self.slug)
 
     def _unique_slug(self):
         base = slugify(self.title, allow_unicode=True)[:180] or "post"
@@ -82,15 +116,6 @@ class Post(models.Model):
         while Post.objects.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, suffix = f"{base}-{suffix}", suffix + 1
         return slug
-
-    @property
-    def page_version(self):
-        """What the cached post page depends on: the post and its comments."""
-        return f"{self.thread_version}.{self.updated_at.timestamp()}"
-
-    @property
-    def last_modified(self):
-        return max(filter(None, [self.updated_at, self.thread_changed_at]))
 
     @cached_property
     def body_html(self):
@@ -104,6 +129,11 @@ class Post(models.Model):
             return self.excerpt
         text = " ".join(html.unescape(nh3.clean(self.body, tags=set())).split())
         return text[:300] + ("…" if len(text) > 300 else "")
+
+
+def permalink_kwargs(published_at, slug):
+    published = timezone.localtime(published_at)
+    return {"year": published.year, "month": published.month, "slug": slug}
 
 
 class SiteVersion(models.Model):

@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from archive.redirects import legacy_redirect
 from comments import moderation
 from comments.cookies import pending_ids, remembered_commenter
 from comments.forms import CommentForm
@@ -13,7 +14,7 @@ from comments.models import Comment
 from comments.threads import Thread, comment_url
 from comments.views import post_comment
 from posts import pagecache
-from posts.models import Post, SiteVersion
+from posts.models import Post, SiteVersion, permalink_kwargs
 
 FORM_TIMESTAMP_PLACEHOLDER = "wflm-form-timestamp-8e2a7b"
 pagecache.per_request_value(FORM_TIMESTAMP_PLACEHOLDER)(lambda request: moderation.form_timestamp())
@@ -24,6 +25,9 @@ pagecache.per_request_value(FORM_TIMESTAMP_PLACEHOLDER)(lambda request: moderati
 
 @require_safe
 def post_list(request):
+    # An imported blog's /?p=123 links: no query unless ?p= or ?page_id= holds digits.
+    if redirect := legacy_redirect(request):
+        return redirect
     return _post_list_page(request, Post.objects.all(), "home", title="")
 
 
@@ -81,18 +85,27 @@ def get_post_for_permalink(year, month, slug):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def post_detail(request, year, month, slug, page=None):
-    post = get_post_for_permalink(year, month, slug)
     if request.method == "POST":
-        return post_comment(request, post)
+        return post_comment(request, get_post_for_permalink(year, month, slug))
+    # A cached page needs only the post's versions; the post itself is
+    # loaded when the page is rendered.
+    stamp = Post.objects.page_stamp(slug)
+    if stamp is None or permalink_kwargs(stamp.published_at, slug) != {
+        "year": year,
+        "month": month,
+        "slug": slug,
+    }:
+        raise Http404("No post at this address.")
     reply_to = request.GET.get("replytocom")
 
     def render():
+        post = Post.objects.get(pk=stamp.pk)
         initial = {"ts": FORM_TIMESTAMP_PLACEHOLDER, **remembered_commenter(request)}
         form = CommentForm(post, initial=initial)
         return _render_post_page(request, post, form, reply_to=reply_to, page=page)
 
-    key = f"post:{post.pk}:{post.page_version}:{page}"
-    return pagecache.cached_page(request, key, post.last_modified, render)
+    key = f"post:{stamp.pk}:{stamp.version}:{page}"
+    return pagecache.cached_page(request, key, stamp.last_modified, render)
 
 
 def render_post_page(request, post, form, reply_to=None, status=200, page=None):

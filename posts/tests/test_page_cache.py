@@ -99,8 +99,8 @@ def test_personal_pages_bypass_the_cache(client, post, django_assert_num_queries
     client.get(url)
     if cookie:
         client.cookies[cookie] = "anything"
-    # post, top-level ids, page of comments and pingbacks: rendered anew
-    with django_assert_num_queries(3):
+    # versions, post, top-level ids, page of comments and pingbacks: rendered anew
+    with django_assert_num_queries(4):
         client.get(url)
 
 

@@ -159,22 +159,24 @@ def test_closed_post_shows_no_form(client):
 def test_post_page_query_count_does_not_grow(client, django_assert_num_queries, size):
     post = make_post()
     make_thread(post, size)
-    # 1. the post, 2. the thread's top-level comment ids, 3. the page's
-    # comments in thread order, with the post's pingbacks
-    with django_assert_num_queries(3):
+    # 1. the post's versions (the cache key), 2. the post, 3. the thread's
+    # top-level comment ids, 4. the page's comments in thread order, with
+    # the post's pingbacks
+    with django_assert_num_queries(4):
         response = client.get(post.get_absolute_url())
     # 300 comments make 200 top-level ones: the first 50 with their replies.
     assert response.content.decode().count('class="comment depth-') == min(size, 75)
-    # Cached: only the post (its version is the cache key).
+    # Cached: only the post's versions.
     with django_assert_num_queries(1):
         assert client.get(post.get_absolute_url()).status_code == 200
 
 
 def test_replytocom_turns_the_form_into_a_reply(client, post, django_assert_num_queries):
     parent = make_comment(post, name="poetichigh")
-    # The reply target comes from the thread already loaded: still 3 queries
-    # (post, top-level ids, the page's comments and pingbacks); never cached.
-    with django_assert_num_queries(3):
+    # The reply target comes from the thread already loaded: still 4 queries
+    # (versions, post, top-level ids, the page's comments and pingbacks);
+    # never cached.
+    with django_assert_num_queries(4):
         html = client.get(post.get_absolute_url(), {"replytocom": parent.pk}).content.decode()
     assert 'Leave a Reply to <span class="reply-to-name">poetichigh</span>' in html
     assert f'name="parent" value="{parent.pk}"' in html
