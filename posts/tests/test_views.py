@@ -301,3 +301,15 @@ def test_pingbacks_and_trackbacks_are_listed_apart(client, post):
     assert "Trackback," in pings and "Held Ping" not in html
     thread = html[html.index('id="comments"') : html.index('id="pingbacks"')]
     assert "Another Blog" not in thread
+
+
+def test_home_page_redirects_an_imported_blogs_query_links(client):
+    from archive.models import PostSource
+
+    post = make_post()
+    PostSource.objects.create(
+        post=post, site="old.example", key="123", original_id="123", original_url="/?p=123"
+    )
+    response = client.get("/", {"p": "123"})
+    assert response.status_code == 301 and response["Location"] == post.get_absolute_url()
+    assert client.get("/", {"p": "999"}).status_code == 200
