@@ -23,7 +23,17 @@ def main():
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     os.execv(  # noqa: S606 (a fixed program: the venv's gunicorn)
         gunicorn,
-        [gunicorn, "wflm.wsgi", "--bind", address, "--workers", workers, "--access-logfile", "-", "--no-control-socket"],
+        [
+            gunicorn,
+            "wflm.wsgi",
+            "--bind",
+            address,
+            "--workers",
+            workers,
+            "--access-logfile",
+            "-",
+            "--no-control-socket",
+        ],
     )
 
 
