@@ -4,19 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('comments', '0004_moderation'),
-        ('posts', '0005_response_count_trigger'),
+        ("comments", "0004_moderation"),
+        ("posts", "0005_response_count_trigger"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(condition=models.Q(('kind', 'comment'), ('parent__isnull', True), ('status', 'approved')), fields=['post', 'id'], name='comment_roots_idx'),
+            model_name="comment",
+            index=models.Index(
+                condition=models.Q(("kind", "comment"), ("parent__isnull", True), ("status", "approved")),
+                fields=["post", "id"],
+                name="comment_roots_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(condition=models.Q(('kind', 'comment'), _negated=True), fields=['post'], name='comment_pings_idx'),
+            model_name="comment",
+            index=models.Index(
+                condition=models.Q(("kind", "comment"), _negated=True),
+                fields=["post"],
+                name="comment_pings_idx",
+            ),
         ),
     ]
