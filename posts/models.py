@@ -91,6 +91,9 @@ class Post(models.Model):
         indexes = [
             # The home page: newest first.
             models.Index(fields=["-published_at", "-id"], name="post_published_idx"),
+            # The lists' cache version (SiteVersion.current): the latest changes.
+            models.Index(fields=["updated_at"], name="post_updated_idx"),
+            models.Index(fields=["thread_changed_at"], name="post_thread_changed_idx"),
         ]
 
     def __str__(self):
@@ -137,12 +140,15 @@ def permalink_kwargs(published_at, slug):
 
 
 class SiteVersion(models.Model):
-    """One row, bumped by the database on every post or comment write.
+    """What the cached lists (home, archives) depend on; one query to read.
 
-    Lists (home, archives) are cached under this version, so any change
-    that could alter a list (a new approved reply changes a count) shows
-    at once. Kept in the database, not in a per-process cache, so every
-    gunicorn worker and app server agrees.
+    A list changes when a post is written (updated_at), when a post's
+    comments change (thread_changed_at, kept by the triggers), when a
+    scheduled post's time comes (the latest published_at up to now), or
+    when a post is deleted (this one row, bumped by a trigger on deletes
+    only). Maxima of indexed columns rather than a counter bumped on every
+    write: a long import then locks only its own posts, never a row every
+    commenter needs.
     """
 
     version = models.BigIntegerField(default=0)
@@ -153,6 +159,18 @@ class SiteVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """(version, changed_at): one query."""
-        row = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
-        return row or (0, None)
+        """(version string, last change or None): one query, four index look-ups."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT (SELECT version FROM posts_siteversion WHERE id = 1),
+                       (SELECT max(updated_at) FROM posts_post),
+                       (SELECT max(thread_changed_at) FROM posts_post),
+                       (SELECT max(published_at) FROM posts_post WHERE published_at <= %s)
+                """,
+                [timezone.now()],
+            )
+            row = cursor.fetchone()
+        moments = [value for value in row[1:] if value]
+        version = ":".join(str(value.timestamp() if isinstance(value, datetime) else value) for value in row)
+        return version, max(moments) if moments else None

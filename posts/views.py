@@ -64,7 +64,7 @@ def _post_list_page(request, posts, name, title):
             request, "posts/post_list.html", {"page": page, "archive_title": title}
         ).render()
 
-    key = f"list:{name}:{version}:{changed_at and changed_at.timestamp()}:{page_number}"
+    key = f"list:{name}:{version}:{page_number}"
     return pagecache.cached_page(request, key, changed_at, render)
 
 

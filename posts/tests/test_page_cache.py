@@ -8,8 +8,8 @@ from django.test import Client
 
 from comments.models import Comment
 from comments.moderation import form_age
-from conftest import make_comment, make_form_timestamp
-from posts.models import SiteVersion
+from conftest import make_comment, make_form_timestamp, make_post
+from posts.models import Post, SiteVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -48,16 +48,32 @@ def test_moderation_changes_show_at_once_on_the_post_and_the_lists(client, post)
     assert "0 Responses" in client.get("/").content.decode()
 
 
-def test_every_write_bumps_the_versions(post):
-    before = SiteVersion.current()
+def test_every_write_changes_the_versions(post):
+    versions = [SiteVersion.current()[0]]
     comment = make_comment(post)
     post.refresh_from_db()
     assert post.thread_version > 0 and post.thread_changed_at is not None
-    version = post.thread_version
+    thread_version = post.thread_version
+    versions.append(SiteVersion.current()[0])
     comment.delete()
     post.refresh_from_db()
-    assert post.thread_version > version
-    assert SiteVersion.current()[0] > before[0]
+    assert post.thread_version > thread_version
+    versions.append(SiteVersion.current()[0])
+    Post.objects.filter(pk=post.pk).delete()
+    versions.append(SiteVersion.current()[0])
+    assert len(set(versions)) == 4
+
+
+def test_a_scheduled_post_shows_in_the_list_when_its_time_comes(client, post):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    later = make_post(title="Scheduled - Post (2030)", published_at=timezone.now() + timedelta(hours=1))
+    assert "Scheduled - Post" not in client.get("/").content.decode()
+    # Time passes: nothing was written, yet the list must change.
+    Post.objects.filter(pk=later.pk).update(published_at=timezone.now() - timedelta(seconds=1))
+    assert "Scheduled - Post" in client.get("/").content.decode()
 
 
 def test_each_reader_gets_their_own_working_csrf_token(post):
