@@ -20,7 +20,7 @@ from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from comments.models import Comment
 
@@ -142,7 +142,7 @@ class Thread:
             # working, unless that old id is also a comment id on this page.
             alias = comment.original_id
             comment.alias_anchor = (
-                alias if alias and not (alias.isdigit() and int(alias) in self.by_id) else ""
+                escape(alias) if alias and not (alias.isdigit() and int(alias) in self.by_id) else ""
             )
         self.tree_end = SafeString(_close_all(previous_depth))
 
@@ -164,10 +164,11 @@ class Entry:
     def __init__(self, row):
         (self.pk, self.parent_id, self.path, name, url, body_html,
          self.created_at, self.original_id, self.status, self.kind) = row  # fmt: skip
-        # Escaped once here rather than at each use in the template;
-        # body_html was made safe when the comment was written (nh3).
-        self.name, self.url = escape(name), escape(url)
-        self.body_html = Markup(body_html)  # noqa: S704
+        # Every text value is escaped here, once: the thread template prints
+        # them with autoescaping off (see thread.jinja). body_html was made
+        # safe when the comment was written (nh3); ints and dates need nothing.
+        # (Markup, so that Django templates showing a name do not escape it twice.)
+        self.name, self.url, self.body_html = escape(name), escape(url), body_html
 
     @property
     def kind_label(self):
