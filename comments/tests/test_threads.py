@@ -35,3 +35,10 @@ def test_dates_show_in_the_site_time_zone(post, settings):
     html = Thread.for_post(post).html
     assert "May 14, 2009 at 12:05 a.m." in html
     assert 'datetime="2009-05-13T22:05:00+00:00"' in html
+
+
+def test_imported_alias_anchors_are_escaped(post):
+    make_comment(post, original_id='9"><script>x</script>')
+    html = Thread.for_post(post).html
+    assert "<script>" not in html
+    assert 'id="comment-9&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in html
