@@ -18,6 +18,9 @@ _sequence = itertools.count(1)
 def _fast_and_simple_settings(settings):
     # Cached pages must not leak from one test into the next.
     cache.clear()
+    # Test transactions never commit, so PostgreSQL never notifies: read
+    # page versions every time (posts/tests/test_stamps.py covers listening).
+    settings.PAGE_STAMP_LISTEN = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests render templates without running collectstatic first.
     settings.STORAGES = {

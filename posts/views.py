@@ -15,6 +15,7 @@ from comments.threads import Thread, comment_url
 from comments.views import post_comment
 from posts import pagecache
 from posts.models import Post, SiteVersion, permalink_kwargs
+from posts.stamps import stamp_cache
 
 FORM_TIMESTAMP_PLACEHOLDER = "wflm-form-timestamp-8e2a7b"
 pagecache.per_request_value(FORM_TIMESTAMP_PLACEHOLDER)(lambda request: moderation.form_timestamp())
@@ -89,7 +90,7 @@ def post_detail(request, year, month, slug, page=None):
         return post_comment(request, get_post_for_permalink(year, month, slug))
     # A cached page needs only the post's versions; the post itself is
     # loaded when the page is rendered.
-    stamp = Post.objects.page_stamp(slug)
+    stamp = stamp_cache.get(slug, Post.objects.page_stamp)
     if stamp is None or permalink_kwargs(stamp.published_at, slug) != {
         "year": year,
         "month": month,

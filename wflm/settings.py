@@ -297,6 +297,9 @@ CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
 # Anonymous page views are cached for this long (they are also replaced at
 # once on any change, see posts/pagecache.py). PAGE_CACHE=off turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600) if env.bool("PAGE_CACHE", default=True) else 0
+# Each process remembers posts' page versions until PostgreSQL notifies it
+# of a change (posts/stamps.py): a cache hit then needs no query.
+PAGE_STAMP_LISTEN = env.bool("PAGE_STAMP_LISTEN", default=True)
 # Pages larger than this are rendered every time rather than cached.
 PAGE_CACHE_MAX_BYTES = env.int("PAGE_CACHE_MAX_BYTES", default=4 * 1024 * 1024)
 

@@ -1,0 +1,99 @@
+"""Post page stamps kept in each process until PostgreSQL says a post changed.
+
+A cached post page needs the post's stamp (its versions, see PageStamp).
+Reading it costs a database round trip on every view, which on a busy
+machine is most of a cache hit's time. Instead each process keeps the
+stamps it has read, and listens on the channel that the database notifies
+after every statement that writes posts (and so after every comment write:
+the comment triggers update their posts; posts/migrations/0008_notify_page_changes.py).
+Before using a remembered stamp the process reads any pending
+notifications, without a round trip (the listening connection is polled);
+any notification drops every remembered stamp.
+
+If the listening connection cannot be made or breaks, the process reads
+stamps from the database on every view, as before, and tries to listen
+again a little later. PAGE_STAMP_LISTEN=off turns this off; the tests do,
+since their transactions never commit (so nothing is ever notified), except
+the test that checks this module against committed writes.
+"""
+
+import contextlib
+import os
+import time
+
+import psycopg2
+from django.conf import settings
+from django.db import connection
+
+CHANNEL = "wflm_page_changes"
+RETRY_SECONDS = 5
+
+
+class StampCache:
+    def __init__(self):
+        self._pid = None
+        self._listener = None
+        self._retry_at = 0.0
+        self._stamps = {}
+
+    def get(self, slug, load):
+        """The stamp for slug, remembered, or load(slug) (a query) when not known fresh."""
+        if not self._listening():
+            return load(slug)
+        stamp = self._stamps.get(slug)
+        if stamp is None:
+            stamp = load(slug)
+            if stamp is not None:  # a 404 may become a post later: never remembered
+                self._stamps[slug] = stamp
+        return stamp
+
+    def _listening(self):
+        """True when every notification sent so far has been read (and applied)."""
+        if not settings.PAGE_STAMP_LISTEN:
+            return False
+        if self._pid != os.getpid():  # a forked worker: its own connection, its own stamps
+            self._reset()
+            self._pid = os.getpid()
+        if self._listener is None and not self._connect():
+            return False
+        try:
+            self._listener.poll()
+        except psycopg2.Error:
+            self._reset()
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return False
+        if self._listener.notifies:
+            self._listener.notifies.clear()
+            self._stamps.clear()
+        return True
+
+    def _connect(self):
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            listener = psycopg2.connect(**connection.get_connection_params())
+            listener.autocommit = True
+            with listener.cursor() as cursor:
+                cursor.execute(f"LISTEN {CHANNEL}")
+        except psycopg2.Error:
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return False
+        self._listener = listener
+        # Anything remembered before listening may be stale.
+        self._stamps.clear()
+        return True
+
+    def close(self):
+        """Forget everything and stop listening (tests; a worker shutting down)."""
+        self._reset()
+        self._retry_at = 0.0
+
+    def _reset(self):
+        if self._listener is not None:
+            with contextlib.suppress(psycopg2.Error):
+                self._listener.close()
+        self._listener = None
+        self._stamps.clear()
+
+
+stamp_cache = StampCache()
