@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from comments.models import Comment
 from comments.moderation import form_timestamp
+from posts import pagecache
 from posts.models import Post
 
 _sequence = itertools.count(1)
@@ -18,6 +19,7 @@ _sequence = itertools.count(1)
 def _fast_and_simple_settings(settings):
     # Cached pages must not leak from one test into the next.
     cache.clear()
+    pagecache._recent.clear()
     # Test transactions never commit, so PostgreSQL never notifies: read
     # page versions every time (posts/tests/test_stamps.py covers listening).
     settings.PAGE_STAMP_LISTEN = False

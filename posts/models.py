@@ -1,7 +1,7 @@
 import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
 import nh3
 from django.db import connection, models
@@ -24,22 +24,23 @@ def parse_title(title):
     return match["artist"], match["album"], int(year) if year else None
 
 
-class PageStamp(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class PageStamp:
     """What a cached post page depends on, without loading the post."""
 
     pk: int
     published_at: datetime
-    thread_version: int
-    updated_at: datetime
-    thread_changed_at: datetime | None
+    version: str
+    last_modified: datetime
 
-    @property
-    def version(self):
-        return f"{self.thread_version}.{self.updated_at.timestamp()}"
-
-    @property
-    def last_modified(self):
-        return max(filter(None, [self.updated_at, self.thread_changed_at]))
+    @classmethod
+    def from_row(cls, pk, published_at, thread_version, updated_at, thread_changed_at):
+        return cls(
+            pk=pk,
+            published_at=published_at,
+            version=f"{thread_version}.{updated_at.timestamp()}",
+            last_modified=max(filter(None, [updated_at, thread_changed_at])),
+        )
 
 
 class PostQuerySet(models.QuerySet):
@@ -59,7 +60,7 @@ class PostQuerySet(models.QuerySet):
                 [slug, timezone.now()],
             )
             row = cursor.fetchone()
-        return PageStamp(*row) if row else None
+        return PageStamp.from_row(*row) if row else None
 
 
 class Post(models.Model):

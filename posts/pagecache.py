@@ -17,6 +17,7 @@ session cookie), readers with a held comment or remembered details
 
 import hashlib
 import re
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -94,16 +95,19 @@ def cached_page(request, key, last_modified, render):
     if not_modified is not None:
         return not_modified
     cache_key = f"page:{digest}"
-    stored = cache.get(cache_key)
+    stored = _recent.get(cache_key) or cache.get(cache_key)
     if stored is None:
         response = render()
         if response.status_code != 200:
             return fill_in(request, response)
         parts = _split(response.content)
         if len(response.content) <= settings.PAGE_CACHE_MAX_BYTES:
-            cache.set(cache_key, (parts, response["Content-Type"]), settings.PAGE_CACHE_SECONDS)
+            stored = (parts, response["Content-Type"])
+            cache.set(cache_key, stored, settings.PAGE_CACHE_SECONDS)
+            _recent.put(cache_key, stored)
     else:
         parts, content_type = stored
+        _recent.put(cache_key, stored)
         response = HttpResponse(content_type=content_type)
     response["ETag"] = etag
     if last_modified:
@@ -113,6 +117,37 @@ def cached_page(request, key, last_modified, render):
     response["Cache-Control"] = "private, no-cache"
     response.content = _join(request, parts)
     return response
+
+
+class _RecentPages:
+    """The last few pages this process served, in front of Django's cache.
+
+    Keys carry their versions, so an entry is never stale; keeping the page
+    in process memory spares a hit the cache's unpickling (a copy of the
+    whole page). Bounded by count; the oldest goes first.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self.pages = OrderedDict()
+
+    def get(self, key):
+        page = self.pages.get(key)
+        if page is not None:
+            self.pages.move_to_end(key)
+        return page
+
+    def put(self, key, page):
+        self.pages[key] = page
+        self.pages.move_to_end(key)
+        while len(self.pages) > self.size:
+            self.pages.popitem(last=False)
+
+    def clear(self):
+        self.pages.clear()
+
+
+_recent = _RecentPages(size=16)
 
 
 def _timestamp(moment):
