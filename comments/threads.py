@@ -158,10 +158,11 @@ class Entry:
 
     __slots__ = (
         "pk", "parent_id", "path", "name", "url", "body_html", "created_at", "original_id", "status", "kind",
+        "is_approved", "date_shown", "datetime_attribute",
         "number", "display_depth", "in_reply_to", "tree_before", "alias_anchor",
     )  # fmt: skip
 
-    def __init__(self, row):
+    def __init__(self, row, time_zone):
         (self.pk, self.parent_id, self.path, name, url, body_html,
          self.created_at, self.original_id, self.status, self.kind) = row  # fmt: skip
         # Every text value is escaped here, once: the thread template prints
@@ -169,22 +170,21 @@ class Entry:
         # safe when the comment was written (nh3); ints and dates need nothing.
         # (Markup, so that Django templates showing a name do not escape it twice.)
         self.name, self.url, self.body_html = escape(name), escape(url), body_html
+        # Plain attributes, not properties: the template reads them often.
+        self.is_approved = self.status == Comment.Status.APPROVED
+        self.date_shown = _date_shown(self.created_at.astimezone(time_zone))
+        self.datetime_attribute = self.created_at.isoformat()
 
     @property
     def kind_label(self):
         return Comment.Kind(self.kind).label
 
-    @property
-    def is_approved(self):
-        return self.status == Comment.Status.APPROVED
 
-    @property
-    def date_shown(self):
-        """As the date filter's "F j, Y \\a\\t g:i a" shows it, in the site's time zone."""
-        moment = timezone.localtime(self.created_at)
-        hour = moment.hour % 12 or 12
-        meridiem = "a.m." if moment.hour < 12 else "p.m."
-        return f"{MONTHS[moment.month]} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} {meridiem}"
+def _date_shown(moment):
+    """As the date filter's "F j, Y \\a\\t g:i a" shows it."""
+    hour = moment.hour % 12 or 12
+    meridiem = "a.m." if moment.hour < 12 else "p.m."
+    return f"{MONTHS[moment.month]} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} {meridiem}"
 
 
 MONTHS = (None, "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -192,7 +192,8 @@ MONTHS = (None, "January", "February", "March", "April", "May", "June", "July", 
 
 
 def _entries(queryset):
-    return [Entry(row) for row in queryset.values_list(*THREAD_FIELDS)]
+    time_zone = timezone.get_current_timezone()
+    return [Entry(row, time_zone) for row in queryset.values_list(*THREAD_FIELDS)]
 
 
 def _markup_between(previous_depth, depth):
