@@ -110,9 +110,6 @@ class Thread:
     def __iter__(self):
         return iter(self.comments)
 
-    def __len__(self):
-        return len(self.comments)
-
     def get(self, comment_id):
         return self.by_id.get(comment_id)
 
@@ -223,7 +220,7 @@ class Pagination:
         self.roots = roots
         self.per_page = per_page
         self.num_pages = max(1, math.ceil(len(roots) / per_page))
-        self.default_page = 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else self.num_pages
+        self.default_page = default_page(self.num_pages)
         self.number = self.default_page if page is None else page
         if not 1 <= self.number <= self.num_pages:
             raise Http404("There is no such page of comments.")
@@ -256,8 +253,13 @@ class Pagination:
         return self.url(self.number + 1) if self.number < self.num_pages else None
 
 
-def page_url(post, number, default_page):
-    if number == default_page:
+def default_page(num_pages):
+    """The page a post opens on (COMMENTS_FIRST_PAGE)."""
+    return 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else num_pages
+
+
+def page_url(post, number, opening_page):
+    if number == opening_page:
         return post.get_absolute_url()
     return reverse("posts:comments_page", kwargs={**post.permalink_kwargs(), "page": number})
 
@@ -287,6 +289,5 @@ def comment_url(comment):
     # shown top-level comment before it.
     own_place = counts["shown"] or root == comment.pk
     index = counts["before"] if own_place else max(counts["before"] - 1, 0)
-    total = max(counts["total"], index + 1)
-    default_page = 1 if settings.COMMENTS_FIRST_PAGE == "oldest" else math.ceil(total / per_page)
-    return page_url(post, index // per_page + 1, default_page) + anchor
+    num_pages = math.ceil(max(counts["total"], index + 1) / per_page)
+    return page_url(post, index // per_page + 1, default_page(num_pages)) + anchor

@@ -79,9 +79,18 @@ def get_post_for_permalink(year, month, slug):
     the hottest path); the date is checked here.
     """
     post = Post.objects.published().filter(slug=slug).first()
-    if post is None or post.permalink_kwargs() != {"year": year, "month": month, "slug": slug}:
-        raise Http404("No post at this address.")
+    _check_address(post and post.published_at, year, month, slug)
     return post
+
+
+def _check_address(published_at, year, month, slug):
+    """404 unless a post published at published_at lives at /<year>/<month>/<slug>/."""
+    if published_at is None or permalink_kwargs(published_at, slug) != {
+        "year": year,
+        "month": month,
+        "slug": slug,
+    }:
+        raise Http404("No post at this address.")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -91,16 +100,11 @@ def post_detail(request, year, month, slug, page=None):
     # A cached page needs only the post's versions; the post itself is
     # loaded when the page is rendered.
     stamp = stamp_cache.get(slug, Post.objects.page_stamp)
-    if stamp is None or permalink_kwargs(stamp.published_at, slug) != {
-        "year": year,
-        "month": month,
-        "slug": slug,
-    }:
-        raise Http404("No post at this address.")
+    _check_address(stamp and stamp.published_at, year, month, slug)
     reply_to = request.GET.get("replytocom")
 
     def render():
-        post = Post.objects.get(pk=stamp.pk)
+        post = get_object_or_404(Post, pk=stamp.pk)  # deleted since the stamp was read
         initial = {"ts": FORM_TIMESTAMP_PLACEHOLDER, **remembered_commenter(request)}
         form = CommentForm(post, initial=initial)
         return _render_post_page(request, post, form, reply_to=reply_to, page=page)
