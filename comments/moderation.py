@@ -9,6 +9,7 @@ Refusals come first, so nothing is stored for them; then spam, then hold;
 a comment no rule stops is approved.
 """
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -82,7 +83,9 @@ class Submission:
 
 def form_timestamp(at=None):
     """The value of the form's hidden "ts" input: when the page was rendered, signed."""
-    milliseconds = round((time.time() if at is None else at) * 1000)
+    # Rounded down: a form is never younger than 0 s (rounding up made a
+    # fresh form look sent from the future).
+    milliseconds = math.floor((time.time() if at is None else at) * 1000)
     return signing.Signer(salt=_TIMESTAMP_SALT).sign(str(milliseconds))
 
 
