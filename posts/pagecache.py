@@ -8,7 +8,9 @@ the version; a hit then costs a cache read and a string replace.
 Pages hold per-reader values (the CSRF token, the form's signed
 timestamp) only as placeholders; fill_in() swaps in this reader's values
 on every response, cached or not, so a cached page never hands one
-reader's token to another.
+reader's token to another. A placeholder is random for each render and
+never leaves the server, so no content (a comment, an imported post) can
+hold one: only the places the template printed it are filled in.
 
 Readers whose page is personal bypass the cache: signed-in users (a
 session cookie), readers with a held comment or remembered details
@@ -17,6 +19,7 @@ session cookie), readers with a held comment or remembered details
 
 import hashlib
 import re
+import secrets
 from collections import OrderedDict
 
 from django.conf import settings
@@ -26,48 +29,67 @@ from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
-CSRF_TOKEN_PLACEHOLDER = "wflm-csrf-token-3f9c1d"  # noqa: S105 (a marker, not a secret)
+CSRF_TOKEN = "csrf-token"  # noqa: S105 (a value's name, not a secret)
 
-# Placeholder -> function(request) giving this reader's value.
-_per_request_values = {CSRF_TOKEN_PLACEHOLDER: get_token}
+# Name -> function(request) giving this reader's value.
+_per_request_values = {CSRF_TOKEN: get_token}
 
 PERSONAL_COOKIES = ("wflm_pending", "wflm_commenter")
 CACHEABLE_PARAMETERS = {"page"}
 
 
-def per_request_value(placeholder):
-    """Register function(request) as the value that replaces placeholder."""
+def per_request_value(name):
+    """Register function(request) as the value of the placeholders called name."""
 
     def register(function):
-        _per_request_values[placeholder] = function
+        _per_request_values[name] = function
         return function
 
     return register
 
 
+def placeholder(request, name):
+    """The text a template prints where this reader's value `name` goes.
+
+    Made afresh for each request (128 random bits): content cannot
+    contain it, so fill_in() replaces exactly what the template printed.
+    """
+    markers = request.__dict__.setdefault("_wflm_placeholders", {})
+    if name not in markers:
+        markers[name] = f"wflm-{name}-{secrets.token_hex(16)}"
+    return markers[name]
+
+
 def fill_in(request, response):
-    """Replace every placeholder in response with this reader's value."""
-    response.content = _join(request, _split(response.content))
+    """Replace the placeholders this request's render printed with this reader's values."""
+    response.content = _join(request, _split(request, response.content))
     return response
 
 
-def _split(content):
-    """[text, placeholder, text, placeholder, ..., text]: one scan, done once per cached page."""
-    pattern = re.compile(b"|".join(re.escape(placeholder.encode()) for placeholder in _per_request_values))
+def _split(request, content):
+    """[text, name, text, name, ..., text]: one scan, done once per cached page.
+
+    Splits at this request's placeholders only; what is stored holds the
+    values' names, never the (one-off) placeholders.
+    """
+    names = {marker.encode(): name for name, marker in request.__dict__.get("_wflm_placeholders", {}).items()}
+    if not names:
+        return [content]
+    pattern = re.compile(b"|".join(re.escape(marker) for marker in names))
     parts, start = [], 0
     for match in pattern.finditer(content):
-        parts += [content[start : match.start()], match.group().decode()]
+        parts += [content[start : match.start()], names[match.group()]]
         start = match.end()
     parts.append(content[start:])
     return parts
 
 
 def _join(request, parts):
-    # Placeholders sit at the odd positions; one copy of the page in all.
+    # Names sit at the odd positions; one copy of the page in all.
     values = {}
-    for placeholder in parts[1::2]:
-        if placeholder not in values:
-            values[placeholder] = _per_request_values[placeholder](request).encode()
+    for name in parts[1::2]:
+        if name not in values:
+            values[name] = _per_request_values[name](request).encode()
     return b"".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
@@ -100,7 +122,7 @@ def cached_page(request, key, last_modified, render):
         response = render()
         if response.status_code != 200:
             return fill_in(request, response)
-        parts = _split(response.content)
+        parts = _split(request, response.content)
         if len(response.content) <= settings.PAGE_CACHE_MAX_BYTES:
             stored = (parts, response["Content-Type"])
             cache.set(cache_key, stored, settings.PAGE_CACHE_SECONDS)

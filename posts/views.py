@@ -17,8 +17,8 @@ from posts import pagecache
 from posts.models import Post, SiteVersion, permalink_kwargs
 from posts.stamps import stamp_cache
 
-FORM_TIMESTAMP_PLACEHOLDER = "wflm-form-timestamp-8e2a7b"
-pagecache.per_request_value(FORM_TIMESTAMP_PLACEHOLDER)(lambda request: moderation.form_timestamp())
+FORM_TIMESTAMP = "form-timestamp"
+pagecache.per_request_value(FORM_TIMESTAMP)(lambda request: moderation.form_timestamp())
 
 
 # --- Lists ----------------------------------------------------------------------
@@ -105,7 +105,7 @@ def post_detail(request, year, month, slug, page=None):
 
     def render():
         post = get_object_or_404(Post, pk=stamp.pk)  # deleted since the stamp was read
-        initial = {"ts": FORM_TIMESTAMP_PLACEHOLDER, **remembered_commenter(request)}
+        initial = {"ts": pagecache.placeholder(request, FORM_TIMESTAMP), **remembered_commenter(request)}
         form = CommentForm(post, initial=initial)
         return _render_post_page(request, post, form, reply_to=reply_to, page=page)
 
@@ -141,7 +141,7 @@ def _render_post_page(request, post, form, reply_to=None, status=200, page=None)
         "pagination": thread.pagination,
         "form": form,
         "reply_to": reply_to_comment,
-        "form_token": pagecache.CSRF_TOKEN_PLACEHOLDER,
+        "form_token": pagecache.placeholder(request, pagecache.CSRF_TOKEN),
     }
     return TemplateResponse(request, "posts/post_detail.html", context, status=status).render()
 
