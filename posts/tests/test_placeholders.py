@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from archive.tests.test_import_rules import wxr, wxr_comment
 from archive.tests.files import run_import
+from archive.tests.test_import_rules import wxr, wxr_comment
 from comments.models import Comment
 from conftest import make_comment, make_post
 from posts.models import Post
