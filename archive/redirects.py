@@ -16,6 +16,7 @@ from django.utils import timezone
 from archive.models import PostSource, path_key
 from comments.models import Comment
 from comments.threads import comment_url
+from wflm.ids import is_digits
 
 # WordPress's query-string permalinks: /?p=123 (posts), /?page_id=123 (pages).
 ID_PARAMETERS = ("p", "page_id")
@@ -68,13 +69,13 @@ def redirect_by_original_id(request, original_id):
 def _original_id(request):
     for name in ID_PARAMETERS:
         value = request.GET.get(name, "")
-        if value.isdigit() and len(value) <= MAX_ID_LENGTH:
+        if is_digits(value) and len(value) <= MAX_ID_LENGTH:
             return value
     return None
 
 
 def _id_query(request):
-    name = next(name for name in ID_PARAMETERS if request.GET.get(name, "").isdigit())
+    name = next(name for name in ID_PARAMETERS if is_digits(request.GET.get(name, "")))
     return urlencode({name: request.GET[name]})
 
 
@@ -95,7 +96,7 @@ def _redirect(request, source):
     post = source.post
     target = post.get_absolute_url()
     reply_to = request.GET.get("replytocom", "")
-    if reply_to.isdigit() and len(reply_to) <= MAX_ID_LENGTH:
+    if is_digits(reply_to) and len(reply_to) <= MAX_ID_LENGTH:
         comment = (
             Comment.objects.approved()
             .filter(post=post, sources__original_id=reply_to)

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
+from wflm.ids import parse_id
+
 KEEP_CONTROL = frozenset("\n\t")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -152,7 +154,7 @@ class _TextBuilder(HTMLParser):
         elif tag in {"ul", "ol"}:
             self._break(1 if self.lists else 2)
             start = attrs.get("start") or "1"
-            self.lists.append([tag, int(start) if start.isdigit() else 1])
+            self.lists.append([tag, parse_id(start, max_digits=6) or 1])
         elif tag == "li":
             self._break(1)
             marker = "• "

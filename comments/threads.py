@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 from markupsafe import escape
 
 from comments.models import Comment
+from wflm.ids import parse_id
 
 # Only what the page shows: not the raw body, email, IP or user agent.
 THREAD_FIELDS = (
@@ -138,9 +139,7 @@ class Thread:
             # Old links to an imported comment (#comment-<its old id>) keep
             # working, unless that old id is also a comment id on this page.
             alias = comment.original_id
-            comment.alias_anchor = (
-                escape(alias) if alias and not (alias.isdigit() and int(alias) in self.by_id) else ""
-            )
+            comment.alias_anchor = escape(alias) if alias and parse_id(alias) not in self.by_id else ""
         self.tree_end = SafeString(_close_all(previous_depth))
 
     @property

@@ -71,7 +71,9 @@ urlpatterns = [
     path("<yyyy:year>/<mm:month>/<uslug:slug>/", views.post_detail, name="detail"),
     # WordPress's address for later pages of a long thread.
     path(
-        "<yyyy:year>/<mm:month>/<str:slug>/comment-page-<page:page>/", views.post_detail, name="comments_page"
+        "<yyyy:year>/<mm:month>/<uslug:slug>/comment-page-<page:page>/",
+        views.post_detail,
+        name="comments_page",
     ),
     path("comments/<id:comment_id>/", views.comment_permalink, name="comment"),
 ]

@@ -16,6 +16,7 @@ from comments.views import post_comment
 from posts import pagecache
 from posts.models import Post, SiteVersion, permalink_kwargs
 from posts.stamps import stamp_cache
+from wflm.ids import parse_id
 
 FORM_TIMESTAMP = "form-timestamp"
 pagecache.per_request_value(FORM_TIMESTAMP)(lambda request: moderation.form_timestamp())
@@ -126,12 +127,12 @@ def _render_post_page(request, post, form, reply_to=None, status=200, page=None)
     thread = Thread.for_post(post, page=page, also_show_ids=pending_ids(request))
     reply_to_comment = None
     if form.is_bound:
-        parent_id = form.data.get("parent", "")
-        if parent_id.isdigit() and not form.has_parent_error():
-            reply_to_comment = thread.get(int(parent_id))
-    elif reply_to and reply_to.isdigit():
+        parent_id = parse_id(form.data.get("parent", ""))
+        if parent_id and not form.has_parent_error():
+            reply_to_comment = thread.get(parent_id)
+    elif reply_to_id := parse_id(reply_to):
         # No-JavaScript replies: ?replytocom=<id> turns the form into a reply.
-        reply_to_comment = thread.get(int(reply_to))
+        reply_to_comment = thread.get(reply_to_id)
         if reply_to_comment:
             form.initial["parent"] = reply_to_comment.pk
     context = {

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses HTML (WhiteNoise serves static files precompressed itself).
     "django.middleware.gzip.GZipMiddleware",
+    # Before anything reads a body: too large (413, unread) or not UTF-8 (400).
+    "wflm.request_guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -35,6 +35,7 @@ from django.utils.text import slugify
 
 from archive.importers.base import CommentRecord, ImportFailed, PostRecord
 from archive.models import CommentSource
+from wflm.ids import is_digits
 
 COUNT_LINE = re.compile(r"^\s*(?:(\d+)|no|one)\s+responses?\s+so\s+far\.?\s*$", re.IGNORECASE)
 RESPONSE_START = re.compile(r"^ {1,4}(\d+)\.\s+(.*)$")
@@ -51,7 +52,7 @@ def parse_replies(text):
         if not pair.strip():
             continue
         child, sep, parent = pair.partition("=")
-        if not (sep and child.strip().isdigit() and parent.strip().isdigit()):
+        if not (sep and is_digits(child.strip()) and is_digits(parent.strip())):
             raise ImportFailed(
                 f"--replies: {pair.strip()!r} should be REPLY=PARENT response numbers (e.g. 2=1,8=7)."
             )

@@ -95,3 +95,60 @@ def test_repeated_fields_and_raw_bodies_never_fail(client, thread_url):
 
 def test_bad_host_header_is_a_400(db):
     assert Client(HTTP_HOST="evil.example").get("/").status_code == 400
+
+
+# Found by a security review: each of these answered 500.
+
+
+@pytest.mark.parametrize("value", ["²", "①", "٣", "１２", "0", "00"])
+def test_unicode_digits_in_reply_ids_are_not_numbers(client, thread_url, value):
+    response = client.get(thread_url, {"replytocom": value})
+    assert response.status_code == 200
+    assert "Leave a Reply to" not in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["²", "①"])
+def test_unicode_digits_as_parent_on_the_csrf_failure_path(thread_url, value):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        thread_url, {"name": "Ada", "email": "a@example.com", "body": "Hi", "parent": value}
+    )
+    assert response.status_code == 403
+    assert "Hi" in response.content.decode()
+
+
+def test_a_nul_in_the_slug_of_a_comment_page_is_a_404(client, post):
+    assert client.get("/2009/05/x%00y/comment-page-2/").status_code == 404
+    assert client.get(f"{post.get_absolute_url()[:-1]}%00/comment-page-2/").status_code == 404
+
+
+@pytest.mark.parametrize("charset", ["utf8", "bogus", "utf-16", ""])
+def test_a_post_with_an_odd_charset_is_a_clear_400(thread_url, charset):
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "a" * 32
+    response = client.generic(
+        "POST",
+        thread_url,
+        b"name=Ada&body=Hi",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code in (400, 403)
+
+
+@pytest.mark.parametrize("charset", ["utf8", "UTF_8", "U8"])
+def test_other_names_of_utf8_are_read_as_utf8(client, thread_url, charset):
+    response = client.generic(
+        "POST",
+        thread_url,
+        b"name=Ada&email=ada%40example.com&body=Caf%C3%A9",
+        content_type=f"application/x-www-form-urlencoded; charset={charset}",
+    )
+    assert response.status_code in (200, 302, 400)
+    assert "Café" in response.content.decode() or response.status_code == 302
+
+
+def test_a_body_over_the_limit_is_refused_unread(client, thread_url, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(thread_url, {"body": "x" * 2000})
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
