@@ -5,6 +5,7 @@ Every value is documented in .env.example. Bad values fail at start-up.
 
 import secrets
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,9 @@ def _local_secret_key():
     return path.read_text().strip()
 
 
+# Whether SECRET_KEY came from the environment: `check --deploy` fails with
+# HTTPS=on when it did not (wflm/checks.py), rather than run on a file key.
+SECRET_KEY_FROM_ENVIRONMENT = bool(env.str("SECRET_KEY", default=""))
 SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 
 # Never "*": a wrong Host header gets a 400, not a page with poisoned links.
@@ -49,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "csp",
+    # Admin login throttling; its middleware is last (see MIDDLEWARE).
+    "axes",
+    "wflm",
     "posts",
     "comments",
     "archive",
@@ -58,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware: static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Database unreachable: a 503 (and the reader's comment back), never a 500.
+    "wflm.middleware.DatabaseUnavailableMiddleware",
     # Compresses HTML (WhiteNoise serves static files precompressed itself).
     "django.middleware.gzip.GZipMiddleware",
     # Before anything reads a body: too large (413, unread) or not UTF-8 (400).
@@ -69,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: answers a locked-out login.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wflm.urls"
@@ -160,7 +171,10 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS e
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 # Behind a reverse proxy: trust its X-Forwarded-Proto and X-Forwarded-For.
-BEHIND_PROXY = env.bool("BEHIND_PROXY", default=HTTPS)
+# Said explicitly, never implied by HTTPS=on: without a proxy that sets
+# X-Forwarded-For itself, any client could pick the address flood control,
+# login throttling and moderation records see (README, "Security and operations").
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
@@ -180,6 +194,35 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+
+# The admin's address; a less guessable one keeps password-guessing bots away
+# from the login page (which is throttled anyway, see AXES_*).
+ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
+if ADMIN_URL == "/" or not all(part for part in ADMIN_URL.rstrip("/").split("/")):
+    raise ImproperlyConfigured('ADMIN_URL must be a path such as "admin/" or "desk-7f3a/".')
+
+# Admin login throttling (django-axes): after AXES_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is locked out for
+# AXES_COOLOFF minutes, even with the right password; other users and other
+# addresses are not. A successful login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+if AXES_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT must be at least 1.")
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF", default=15)
+if AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_COOLOFF must be at least 1 (minutes).")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same address as moderation records: X-Forwarded-For only with BEHIND_PROXY.
+AXES_CLIENT_IP_CALLABLE = "comments.net.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Usernames typed at a login form are not personal data we need to keep.
+AXES_DISABLE_ACCESS_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

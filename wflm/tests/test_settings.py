@@ -40,3 +40,29 @@ def test_non_postgres_database_is_refused():
     result = manage("check", **PRODUCTION | {"DATABASE_URL": "sqlite:///db.sqlite3"})
     assert result.returncode != 0
     assert "DATABASE_URL must point at PostgreSQL" in result.stderr
+
+
+def test_check_deploy_fails_over_https_without_a_secret_key():
+    production = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
+    result = manage("check", "--deploy", **production)
+    assert result.returncode != 0
+    assert "wflm.E001" in result.stderr and "SECRET_KEY is not set" in result.stderr
+
+
+def test_https_does_not_imply_trusting_x_forwarded_for():
+    script = "from django.conf import settings; print(settings.BEHIND_PROXY)"
+    assert manage("shell", "--no-imports", "-c", script, **PRODUCTION).stdout.strip() == "False"
+    assert (
+        manage("shell", "--no-imports", "-c", script, **PRODUCTION, BEHIND_PROXY="on").stdout.strip()
+        == "True"
+    )
+
+
+def test_admin_url_is_configurable():
+    script = "from django.urls import reverse; print(reverse('admin:index'))"
+    assert (
+        manage("shell", "--no-imports", "-c", script, **PRODUCTION, ADMIN_URL="/desk-7f3a/").stdout.strip()
+        == "/desk-7f3a/"
+    )
+    result = manage("check", **PRODUCTION, ADMIN_URL="/")
+    assert result.returncode != 0 and "ADMIN_URL must be a path" in result.stderr
