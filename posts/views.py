@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -52,8 +52,10 @@ def _post_list_page(request, posts, name, title):
 
     Counts come from Post.response_count: no join with the comments.
     """
+    # One cache entry and ETag per real page: ?page=a1, ?page=01, ?page=999 are
+    # not new pages (a 404, or page 1 under its one key).
+    page_number = _list_page_number(request)
     version, changed_at = SiteVersion.current()
-    page_number = request.GET.get("page", "")
 
     def render():
         listed = (
@@ -61,13 +63,27 @@ def _post_list_page(request, posts, name, title):
             .order_by("-published_at", "-id")
             .only("title", "slug", "excerpt", "body", "published_at", "response_count")
         )
-        page = Paginator(listed, settings.POSTS_PER_PAGE).get_page(page_number)
+        try:
+            page = Paginator(listed, settings.POSTS_PER_PAGE).page(page_number)
+        except EmptyPage as error:
+            raise Http404("No such page of this list.") from error
         return TemplateResponse(
             request, "posts/post_list.html", {"page": page, "archive_title": title}
         ).render()
 
     key = f"list:{name}:{version}:{page_number}"
     return pagecache.cached_page(request, key, changed_at, render)
+
+
+def _list_page_number(request):
+    """?page= as a page number (1 when absent), or 404 for anything else."""
+    value = request.GET.get("page")
+    if value is None:
+        return 1
+    number = parse_id(value, max_digits=6)
+    if number is None:
+        raise Http404("No such page of this list.")
+    return number
 
 
 # --- A post and its thread ---------------------------------------------------------

@@ -132,3 +132,17 @@ def test_the_form_timestamp_is_fresh_on_a_cached_page(client, post):
     value = re.search(r'name="ts" value="([^"]+)"', cached)[1]
     assert "wflm-form-timestamp" not in value
     assert 0 <= form_age(value) < 5
+
+
+@pytest.mark.parametrize("value", ["a1", "a2", "0", "-1", "1.0", "²", "", "1" * 7])
+def test_list_pages_other_than_real_ones_are_404_and_never_cached(client, post, value):
+    response = client.get("/", {"page": value})
+    assert response.status_code == 404
+    assert "ETag" not in response
+
+
+def test_a_page_number_has_one_cache_entry_and_etag(client, post):
+    etags = {client.get(path)["ETag"] for path in ["/", "/?page=1", "/?page=01", "/?page=001"]}
+    assert len(etags) == 1
+    assert client.get("/?page=2").status_code == 404  # one post: one page
+    assert client.get("/2009/?page=1").status_code == 200  # an empty list still has its first page

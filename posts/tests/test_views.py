@@ -53,9 +53,9 @@ def test_home_is_paginated(client, settings):
 
     assert "Post 0" in first and "Post 2" not in first and 'rel="next" href="?page=2"' in first
     assert "Post 4" in last and 'rel="prev"' in last
-    # Nonsense page numbers fall back to a real page, never an error.
-    for page in ["abc", "-1", "99999999999999999999", "1e3", "\x00"]:
-        assert client.get("/", {"page": page}).status_code == 200
+    # Nonsense and missing page numbers are "Not found", never an error (and never a cache entry).
+    for page in ["abc", "-1", "99999999999999999999", "1e3", "\x00", "4"]:
+        assert client.get("/", {"page": page}).status_code == 404
 
 
 @pytest.mark.parametrize("size", [0, 3, 40])
