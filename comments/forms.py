@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from comments import moderation
 from comments.models import BODY_MAX_LENGTH, Comment
-from comments.text import normalise_newlines, reject_control_characters
+from comments.text import normalise_newlines, reject_control_characters, reject_line_breaks_and_bidi_controls
 
 CLOSED = "Comments are closed on this post, so your reply could not be saved."
 
@@ -22,7 +22,7 @@ class CommentForm(forms.ModelForm):
     name = forms.CharField(
         label="Name",
         max_length=100,
-        validators=[reject_control_characters],
+        validators=[reject_control_characters, reject_line_breaks_and_bidi_controls],
         error_messages={
             "required": "Please enter your name.",
         },

@@ -9,7 +9,12 @@ from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.urls import reverse
 
-from comments.text import normalise_newlines, plain_text_to_html, reject_control_characters
+from comments.text import (
+    normalise_newlines,
+    plain_text_to_html,
+    reject_control_characters,
+    reject_line_breaks_and_bidi_controls,
+)
 
 BODY_MAX_LENGTH = 10_000
 
@@ -178,7 +183,9 @@ class Comment(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
-    name = models.CharField(max_length=100, validators=[reject_control_characters])
+    name = models.CharField(
+        max_length=100, validators=[reject_control_characters, reject_line_breaks_and_bidi_controls]
+    )
     email = models.EmailField(max_length=254, blank=True, validators=[reject_control_characters])
     url = models.URLField(
         "website",

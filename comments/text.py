@@ -23,6 +23,35 @@ def reject_control_characters(value):
             )
 
 
+# Line breaks in a one-line value forge lines (in notification emails, in
+# the admin); bidi embeddings, overrides and isolates make "\u202enimda"
+# display as "admin". Both are refused in names.
+LINE_BREAKS = frozenset("\r\n\u2028\u2029\x85\x0b\x0c")
+BIDI_CONTROLS = frozenset(chr(code) for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def reject_line_breaks_and_bidi_controls(value):
+    """Refuse a one-line value (a name) holding a line break or a bidi control."""
+    for character in str(value):
+        if character in LINE_BREAKS:
+            raise ValidationError(
+                "A name must be on one line; please remove the line break.", code="line_break"
+            )
+        if character in BIDI_CONTROLS:
+            raise ValidationError(
+                "This name contains an invisible text-direction character (%(code)s) that can make it "
+                "display as something else; please remove it.",
+                code="bidi_control",
+                params={"code": f"U+{ord(character):04X}"},
+            )
+
+
+def remove_bidi_controls(value):
+    """(value without bidi embeddings, overrides and isolates, how many were removed)."""
+    cleaned = "".join(character for character in value if character not in BIDI_CONTROLS)
+    return cleaned, len(value) - len(cleaned)
+
+
 def normalise_newlines(text):
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -18,6 +18,7 @@ from django.core.validators import URLValidator, validate_email
 
 from archive.text import remove_control_characters, unescape_repeatedly
 from comments.models import Comment
+from comments.text import LINE_BREAKS, remove_bidi_controls
 
 MAX_WARNINGS = 500
 NAME_MAX_LENGTH = Comment._meta.get_field("name").max_length
@@ -203,10 +204,21 @@ class Cleaner:
         return value, None
 
     def name(self, value, where, extra):
+        # A name is one line, in one direction (see comments.text): line
+        # breaks become spaces, bidi controls go; both are reported.
+        shown = unescape_repeatedly(value or "").strip()
+        if any(character in LINE_BREAKS for character in shown):
+            self.report.warn(f"{where}: the author name spans several lines; joined into one.")
         name, whole = self.line(value, where, "author name", NAME_MAX_LENGTH)
+        name, removed = remove_bidi_controls(name)
+        if removed:
+            self.report.counts["bidi_controls_removed"] += removed
+            self.report.warn(
+                f"{where}: removed {removed} text-direction control character(s) from the author name."
+            )
         if whole:
-            extra["name"] = whole
-        return name or "Anonymous"
+            extra["name"] = remove_bidi_controls(whole)[0]
+        return name.strip() or "Anonymous"
 
     def email(self, value, where, extra):
         email = self.text(value, where, "e-mail address").strip()

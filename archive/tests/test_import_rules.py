@@ -478,3 +478,27 @@ def test_parsing_in_a_second_process_gives_the_same_archive():
     assert snapshot() == expected
     assert background.report.as_dict() == serial.report.as_dict()
     assert background.report.warnings == serial.report.warnings
+
+
+class TestNames:
+    def test_line_breaks_and_bidi_controls_are_stripped_and_reported(self, write):
+        path = write(
+            wxr(
+                wxr_item(
+                    1,
+                    [
+                        wxr_comment(1, author="Eve\r\nBcc: all@example.com"),
+                        wxr_comment(2, author="\u202enimda"),
+                        wxr_comment(3, author="&#8238;toor&#x2066;"),
+                        wxr_comment(4, author="\u202e"),
+                    ],
+                )
+            )
+        )
+        result = run_import(path)
+        names = dict(Comment.objects.values_list("original_id", "name"))
+        assert names == {"1": "Eve Bcc: all@example.com", "2": "nimda", "3": "toor", "4": "Anonymous"}
+        warnings = "\n".join(result.report.warnings)
+        assert "spans several lines" in warnings
+        assert "removed 1 text-direction control character(s)" in warnings
+        assert "removed 2 text-direction control character(s)" in warnings

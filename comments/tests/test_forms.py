@@ -98,3 +98,28 @@ def test_closed_post_refuses_comments(db):
     form = form_for(post)
     assert not form.is_valid()
     assert "Comments are closed" in form.non_field_errors()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Eve\r\nBcc: everyone@example.com", "must be on one line"),
+        ("Eve\nX-Spam: no", "must be on one line"),
+        ("Eve\u2028Bcc", "must be on one line"),
+        ("\u202enimda", "text-direction character (U+202E)"),
+        ("Ada\u202a", "text-direction character (U+202A)"),
+        ("\u2066Ada\u2069", "text-direction character (U+2066)"),
+        ("\u2069", "text-direction character (U+2069)"),
+    ],
+)
+def test_names_are_one_line_in_one_direction(post, name, message):
+    form = form_for(post, name=name, body="My typed reply.")
+    assert not form.is_valid()
+    assert message in " ".join(form.errors["name"])
+    # The reader's text comes back with the message.
+    assert form["body"].value() == "My typed reply."
+
+
+@pytest.mark.parametrize("name", ["محمد", "אבי", "Zoë", "李小龙", "Ada\u200fLovelace"])
+def test_names_in_any_script_are_fine(post, name):
+    assert form_for(post, name=name).is_valid()
