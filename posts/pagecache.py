@@ -110,7 +110,7 @@ def cached_page(request, key, last_modified, render):
     cache read.
     """
     if not is_cacheable(request):
-        return fill_in(request, render())
+        return personal(fill_in(request, render()))
     digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     etag = f'"{digest}"'
     not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(last_modified))
@@ -121,7 +121,7 @@ def cached_page(request, key, last_modified, render):
     if stored is None:
         response = render()
         if response.status_code != 200:
-            return fill_in(request, response)
+            return personal(fill_in(request, response))
         parts = _split(request, response.content)
         if len(response.content) <= settings.PAGE_CACHE_MAX_BYTES:
             stored = (parts, response["Content-Type"])
@@ -138,6 +138,16 @@ def cached_page(request, key, last_modified, render):
     # revalidate (a 304 is cheap), shared caches must not.
     response["Cache-Control"] = "private, no-cache"
     response.content = _join(request, parts)
+    return response
+
+
+def personal(response):
+    """Mark response as for this reader only: no cache may keep it, not even the browser's.
+
+    For pages showing a held comment, remembered details, a signed-in
+    user's view, or a form with what the reader typed.
+    """
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -132,7 +132,8 @@ def post_detail(request, year, month, slug, page=None):
 
 def render_post_page(request, post, form, reply_to=None, status=200, page=None):
     """The post page for this reader, e.g. with a form that has errors."""
-    return pagecache.fill_in(request, _render_post_page(request, post, form, reply_to, status, page))
+    response = pagecache.fill_in(request, _render_post_page(request, post, form, reply_to, status, page))
+    return pagecache.personal(response)
 
 
 def _render_post_page(request, post, form, reply_to=None, status=200, page=None):

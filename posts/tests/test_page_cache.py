@@ -117,7 +117,9 @@ def test_personal_pages_bypass_the_cache(client, post, django_assert_num_queries
         client.cookies[cookie] = "anything"
     # versions, post, top-level ids, page of comments and pingbacks: rendered anew
     with django_assert_num_queries(4):
-        client.get(url)
+        response = client.get(url)
+    # Personal to this reader: no shared cache, and not the browser's either.
+    assert response["Cache-Control"] == "private, no-store"
 
 
 def test_errors_are_never_cached(client, post):
@@ -146,3 +148,14 @@ def test_a_page_number_has_one_cache_entry_and_etag(client, post):
     assert len(etags) == 1
     assert client.get("/?page=2").status_code == 404  # one post: one page
     assert client.get("/2009/?page=1").status_code == 200  # an empty list still has its first page
+
+
+def test_a_form_with_the_readers_text_is_never_stored(client, post):
+    response = client.post(post.get_absolute_url(), REPLY | {"email": "nope"})
+    assert response.status_code == 400
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_signed_in_moderators_page_is_never_stored(admin_client, post):
+    for url in [post.get_absolute_url(), "/"]:
+        assert admin_client.get(url)["Cache-Control"] == "private, no-store"
