@@ -141,9 +141,10 @@ class CommentSourceQuerySet(models.QuerySet):
         for source in self.undone().select_related("comment").select_for_update(of=("self",)):
             parent_id = source.extra.get("inferred_parent_id")
             comment = source.comment
-            parent = Comment.objects.filter(pk=parent_id, post_id=comment.post_id)
-            # Not if the old parent has since become one of the comment's own replies.
-            if not parent.exclude(path__contains=[comment.pk]).exists():
+            parent_exists = Comment.objects.filter(pk=parent_id, post_id=comment.post_id).exists()
+            # Not if the old parent has since become one of the comment's own
+            # replies (at any depth: a path keeps only 32 ids).
+            if not parent_exists or comment.pk in Comment.objects.ancestor_ids(parent_id):
                 continue
             source.parent_origin = source.extra.get("inferred_as", CommentSource.ParentOrigin.AT_NAME)
             source.save(update_fields=["parent_origin"])

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import Upper
 from django.urls import reverse
 
@@ -108,17 +108,46 @@ class CommentQuerySet(models.QuerySet):
         """(ids of these comments that can be deleted, how many are kept).
 
         Deleting a comment deletes its replies (CASCADE), so any comment
-        with a descendant outside this set is kept. One query for the
-        candidates' descendants (path overlaps their ids).
+        with a descendant outside this set is kept. Walked on parent_id in
+        one recursive query (a path stops at 32 ids, so it is not the whole
+        ancestry): each reply outside the set keeps its parent, and every
+        kept comment keeps its parent in the set, up to the thread's root.
         """
-        ids = set(self.values_list("pk", flat=True))
+        ids = sorted(set(self.values_list("pk", flat=True)))
         if not ids:
             return [], 0
-        kept = set()
-        for pk, path in Comment.objects.filter(path__overlap=list(ids)).values_list("pk", "path"):
-            if pk not in ids:
-                kept.update(ids.intersection(path))
-        return sorted(ids - kept), len(kept)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH RECURSIVE kept(id) AS (
+                    SELECT DISTINCT parent_id FROM comments_comment
+                     WHERE parent_id = ANY(%(ids)s) AND NOT id = ANY(%(ids)s)
+                    UNION
+                    SELECT c.parent_id FROM comments_comment c JOIN kept k ON c.id = k.id
+                     WHERE c.parent_id = ANY(%(ids)s)
+                )
+                SELECT id FROM kept
+                """,
+                {"ids": ids},
+            )
+            kept = {row[0] for row in cursor.fetchall()}
+        return [pk for pk in ids if pk not in kept], len(kept)
+
+    def ancestor_ids(self, comment_id):
+        """The ids of comment_id's parent, grandparent, ... up to its root (on parent_id, any depth)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH RECURSIVE ancestor(id, parent_id) AS (
+                    SELECT id, parent_id FROM comments_comment WHERE id = %s
+                    UNION
+                    SELECT c.id, c.parent_id FROM comments_comment c JOIN ancestor a ON c.id = a.parent_id
+                )
+                SELECT id FROM ancestor WHERE id <> %s
+                """,
+                [comment_id, comment_id],
+            )
+            return {row[0] for row in cursor.fetchall()}
 
     def personal_data(self):
         """What the privacy export lists for each comment (no database ids of other people)."""

@@ -117,3 +117,30 @@ class TestInferredLinks:
         recorded = CommentSource.objects.filter(comment__parent__isnull=False)
         assert CommentSource.objects.filter(pk__in=recorded).undo_inferred_links() == 0
         assert Comment.objects.filter(parent__isnull=False).count() == 10
+
+
+def test_restore_never_makes_a_comment_reply_to_its_own_deep_descendant(db):
+    # Undo an inferred link, then hang the old parent 40 replies below the
+    # comment: restoring must see that (beyond the 32 ids a path keeps).
+    run_import(shared_file(SEED), infer_replies=True)
+    seven = CommentSource.objects.get(original_id="7")
+    CommentSource.objects.filter(pk=seven.pk).undo_inferred_links()
+    comment = Comment.objects.get(original_id="7")
+    old_parent = Comment.objects.get(original_id="6")
+
+    def chain_below(parent, length):
+        for _ in range(length):
+            parent = Comment.objects.create(
+                post=comment.post, parent=parent, name="R", body="r", status="approved"
+            )
+        return parent
+
+    # The comment at depth 36, its old parent 40 replies below it.
+    above = chain_below(None, 35)
+    Comment.objects.filter(pk=comment.pk).update(parent=above)
+    Comment.objects.filter(pk=old_parent.pk).update(parent=chain_below(comment, 40))
+    assert comment.pk not in Comment.objects.get(pk=old_parent.pk).path  # beyond the path's reach
+
+    assert CommentSource.objects.filter(pk=seven.pk).restore_inferred_links() == 0
+    comment.refresh_from_db()
+    assert comment.parent == above

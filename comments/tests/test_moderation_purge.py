@@ -74,3 +74,38 @@ def test_spam_with_a_real_reply_below_it_is_kept(post):
     assert "kept 2 with replies" in output
     assert left() == {spam.pk, spam_reply.pk, real.pk}
     assert lone.pk not in left() and chain.pk not in left()
+
+
+def chain_of(post, length, statuses):
+    """A reply chain of length comments, each replying to the one before; statuses: {depth: status}."""
+    chain, parent = [], None
+    for depth in range(1, length + 1):
+        parent = make_comment(
+            post, parent=parent, status=statuses.get(depth, "approved"), created_at=days_ago(90 - depth / 100)
+        )
+        chain.append(parent)
+    return chain
+
+
+def test_spam_deeper_than_a_path_keeps_its_real_replies(post):
+    # A path keeps 32 ids; ancestry beyond it must still be known.
+    chain = chain_of(post, 40, {1: "spam", 33: "spam", 34: "spam", 35: "spam", 40: "spam"})
+    assert chain[-1].depth == 40 and len(Comment.objects.get(pk=chain[-1].pk).path) == 32
+
+    output = purge()
+
+    # Only the leaf goes: 33-35 have approved replies at 36-39, and the root has the whole chain.
+    assert "Deleted 1 spam comment(s)" in output and "kept 4 with replies" in output
+    assert left() == {comment.pk for comment in chain[:-1]}
+
+
+def test_a_whole_deep_spam_chain_goes_together(post):
+    chain = chain_of(post, 40, dict.fromkeys(range(1, 41), "spam"))
+    purge()
+    assert not left() & {comment.pk for comment in chain}
+
+
+def test_ancestors_are_found_at_any_depth(post):
+    chain = chain_of(post, 40, {})
+    assert Comment.objects.ancestor_ids(chain[-1].pk) == {comment.pk for comment in chain[:-1]}
+    assert Comment.objects.ancestor_ids(chain[0].pk) == set()
