@@ -1,3 +1,6 @@
+import re
+import secrets
+
 from django import forms
 from django.core.validators import URLValidator
 from django.utils import timezone
@@ -5,6 +8,13 @@ from django.utils import timezone
 from comments import moderation
 from comments.models import BODY_MAX_LENGTH, Comment
 from comments.text import normalise_newlines, reject_control_characters, reject_line_breaks_and_bidi_controls
+
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_submission_key():
+    return secrets.token_urlsafe(18)
+
 
 CLOSED = "Comments are closed on this post, so your reply could not be saved."
 
@@ -59,6 +69,9 @@ class CommentForm(forms.ModelForm):
     notify_replies = forms.BooleanField(label="Notify me of follow-up replies by email", required=False)
     # Signed when the page is rendered (a callable initial: fresh each time).
     ts = forms.CharField(required=False, widget=forms.HiddenInput, initial=moderation.form_timestamp)
+    # A one-off key per rendered form: sent again (a double click, a retried
+    # POST, a reload after a timeout), the same reply is stored once.
+    key = forms.CharField(required=False, widget=forms.HiddenInput, initial=new_submission_key)
     # The honeypot (named moderation.HONEYPOT_FIELD): hidden from people by
     # CSS and aria-hidden, skipped by Tab and autofill; bots fill it in.
     subject = forms.CharField(
@@ -79,6 +92,8 @@ class CommentForm(forms.ModelForm):
         self.instance.user_agent = user_agent[:1000]
         self.parent_comment = None
         self.decision = None
+        # Set by clean() when this form was sent before and its reply stored.
+        self.already_stored = None
         # The HTTP status of a refusal, for the view.
         self.refusal_status = 400
 
@@ -89,6 +104,11 @@ class CommentForm(forms.ModelForm):
     def text_fields(self):
         """The inputs a reader types into, in order (the template loops over these)."""
         return [self[name] for name in ("name", "email", "url", "body")]
+
+    def clean_key(self):
+        # A malformed key is no key: the reply is still taken, only not deduplicated.
+        key = self.cleaned_data.get("key", "")
+        return key if SUBMISSION_KEY.fullmatch(key) else ""
 
     def clean_body(self):
         return normalise_newlines(self.cleaned_data["body"])
@@ -123,6 +143,10 @@ class CommentForm(forms.ModelForm):
         if self.errors:
             return cleaned_data  # the rules judge complete comments only
         moderation.lock_ip(self.instance.ip_address)
+        # Under the lock: a second copy sent at once waits for the first.
+        self.already_stored = self._stored_before()
+        if self.already_stored is not None:
+            return cleaned_data
         self.decision = moderation.decide(self.submission())
         if self.decision.action == moderation.REFUSE:
             self.refusal_status = self.decision.http_status
@@ -130,6 +154,27 @@ class CommentForm(forms.ModelForm):
                 self._sign_again()
             raise forms.ValidationError(self.decision.message, code=self.decision.rule)
         return cleaned_data
+
+    def _stored_before(self):
+        """The comment this very form already stored, if it is sent again.
+
+        The same key with another text is a new reply written on the same
+        page (e.g. after going back): it is taken as new, never dropped.
+        """
+        data = self.cleaned_data
+        if not data.get("key"):
+            return None
+        return (
+            Comment.objects.filter(
+                post=self.post,
+                submission_key=data["key"],
+                parent_id=data.get("parent"),
+                email=data["email"],
+                body=data["body"],
+            )
+            .order_by("-id")
+            .first()
+        )
 
     def submission(self):
         data = self.cleaned_data
@@ -157,6 +202,7 @@ class CommentForm(forms.ModelForm):
         self.instance.moderation_rule = decision.rule
         self.instance.moderation_note = decision.message[:200]
         self.instance.decided_at = timezone.now()
+        self.instance.submission_key = self.cleaned_data.get("key", "")
         return super().save(commit=commit)
 
     def _post_clean(self):

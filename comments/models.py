@@ -250,6 +250,9 @@ class Comment(models.Model):
     # parent's author was told about it (at most once).
     notify_replies = models.BooleanField("notify of replies", default=False)
     reply_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The reply form's one-off key (comments.forms.CommentForm.key): the
+    # same form sent twice (a double click, a retried POST) is stored once.
+    submission_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -276,6 +279,12 @@ class Comment(models.Model):
             models.Index(Upper("email"), name="comment_email_idx"),
             # Flood control: the latest comments from one IP address.
             models.Index(fields=["ip_address", "-created_at"], name="comment_ip_idx"),
+            # A form sent again: the comment its key already stored.
+            models.Index(
+                fields=["post", "submission_key"],
+                name="comment_submission_key_idx",
+                condition=~models.Q(submission_key=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

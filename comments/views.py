@@ -22,10 +22,13 @@ def post_comment(request, post):
     from posts.views import render_post_page
 
     form = CommentForm(post, data=request.POST, ip_address=client_ip(request), user_agent=user_agent(request))
+    comment = None
     with transaction.atomic():
-        comment = form.save() if form.is_valid() else None
-        if comment is not None:
-            notifications.comment_posted(comment, request)
+        if form.is_valid():
+            comment = form.already_stored
+            if comment is None:  # not this form's second copy
+                comment = form.save()
+                notifications.comment_posted(comment, request)
     if comment is None:
         response = render_post_page(request, post, form, status=form.refusal_status)
         if form.refusal_status == 429:
@@ -66,7 +69,7 @@ def csrf_failure(request, reason=""):
 
 
 def _typed_values(request):
-    fields = ("name", "email", "url", "body", "parent")
+    fields = ("name", "email", "url", "body", "parent", "key")
     values = {field: request.POST.get(field, "") for field in fields}
     return values | {field: bool(request.POST.get(field)) for field in ("remember", "notify_replies")}
 

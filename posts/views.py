@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from archive.redirects import legacy_redirect
 from comments import moderation
 from comments.cookies import pending_ids, remembered_commenter
-from comments.forms import CommentForm
+from comments.forms import CommentForm, new_submission_key
 from comments.models import Comment
 from comments.threads import Thread, comment_url
 from comments.views import post_comment
@@ -20,6 +20,8 @@ from wflm.ids import parse_id
 
 FORM_TIMESTAMP = "form-timestamp"
 pagecache.per_request_value(FORM_TIMESTAMP)(lambda request: moderation.form_timestamp())
+SUBMISSION_KEY = "submission-key"
+pagecache.per_request_value(SUBMISSION_KEY)(lambda request: new_submission_key())
 
 
 # --- Lists ----------------------------------------------------------------------
@@ -122,7 +124,11 @@ def post_detail(request, year, month, slug, page=None):
 
     def render():
         post = get_object_or_404(Post, pk=stamp.pk)  # deleted since the stamp was read
-        initial = {"ts": pagecache.placeholder(request, FORM_TIMESTAMP), **remembered_commenter(request)}
+        initial = {
+            "ts": pagecache.placeholder(request, FORM_TIMESTAMP),
+            "key": pagecache.placeholder(request, SUBMISSION_KEY),
+            **remembered_commenter(request),
+        }
         form = CommentForm(post, initial=initial)
         return _render_post_page(request, post, form, reply_to=reply_to, page=page)
 
