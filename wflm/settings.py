@@ -351,9 +351,15 @@ PAGE_CACHE_MAX_BYTES = env.int("PAGE_CACHE_MAX_BYTES", default=4 * 1024 * 1024)
 
 # --- Logging ------------------------------------------------------------------
 
+# gunicorn's access log gives one line per request (status, duration;
+# wflm/gunicorn.conf.py). Here: errors with their stack traces, to stderr.
+# django.request logs 4xx as warnings, a second line for what the access
+# log already says, so only its errors (5xx) are kept.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
