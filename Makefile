@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # the embedded PostgreSQL when DATABASE_URL is unset.
 WITH_DB := $(BIN)/python -m wflm.localdb run --
 
-.PHONY: run test lint format migrations-check superuser bench db-start db-stop clean
+.PHONY: run test lint format migrations-check superuser bench loadtest db-start db-stop backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,11 +45,24 @@ superuser: $(VENV)/.runtime-installed
 bench: $(VENV)/.dev-installed
 	$(WITH_DB) $(BIN)/python -m bench
 
+# Not in CI: readers and 50 commenters at once, then abusive clients (LOADTEST_ARGS=--quick).
+loadtest: $(VENV)/.dev-installed
+	$(WITH_DB) $(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
+
 db-start: $(VENV)/.runtime-installed
 	$(BIN)/python -m wflm.localdb start
 
 db-stop: $(VENV)/.runtime-installed
 	$(BIN)/python -m wflm.localdb stop
+
+# A pg_dump of the database into var/backups/<UTC time>.dump (path printed).
+backup: $(VENV)/.runtime-installed
+	$(WITH_DB) $(BIN)/python -m wflm.backup backup
+
+# make restore FILE=var/backups/....dump: into an empty database only,
+# unless FORCE=1 (which replaces what the database holds).
+restore: $(VENV)/.runtime-installed
+	$(WITH_DB) $(BIN)/python -m wflm.backup restore "$(FILE)" $(if $(filter-out 0,$(FORCE)),--force)
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache
