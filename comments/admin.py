@@ -125,6 +125,9 @@ class CommentAdmin(admin.ModelAdmin):
         "view_on_site_link",
     ]
     inlines = [StatusChangeInline]
+    # What a new comment written here is made of; the rest (dates, depth,
+    # moderation record) comes from the database and the rules when saved.
+    add_fields = ["post", "parent", "name", "email", "url", "body", "notify_replies"]
     actions = [
         "approve",
         "unapprove",
@@ -140,6 +143,13 @@ class CommentAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "comments/admin/change_list.html"
     change_form_template = "comments/admin/change_form.html"
+
+    def get_fields(self, request, obj=None):
+        # An unsaved comment's depth and dates are database defaults, not values to show.
+        return self.add_fields if obj is None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else super().get_readonly_fields(request, obj)
 
     # --- The list ---------------------------------------------------------------
 

@@ -70,3 +70,23 @@ def test_outsiders_cannot_moderate(client, post):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     comment.refresh_from_db()
     assert comment.status == "pending"
+
+
+def test_a_moderator_can_add_a_comment_in_the_admin(admin_client, post):
+    add = "/admin/comments/comment/add/"
+    assert admin_client.get(add).status_code == 200
+    response = admin_client.post(
+        add,
+        {
+            "post": post.pk,
+            "name": "Site",
+            "email": "site@example.com",
+            "body": "Welcome.",
+            "url": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    comment = post.comments.get()
+    assert (comment.name, comment.depth, comment.path) == ("Site", 1, [comment.pk])
