@@ -29,8 +29,11 @@ graceful_timeout = 20
 keepalive = 5
 # Workers are replaced after about this many requests (jittered so they do
 # not all restart at once): bounds any slow growth of a worker's memory.
-max_requests = 1000
-max_requests_jitter = 100
+# Not much lower: a restart re-imports Django and empties the worker's page
+# cache, and at a few hundred cached pages a second 1,000 meant a restart
+# every few seconds, visible in the load test's p99 (bench/loadtest.py).
+max_requests = 20000
+max_requests_jitter = 2000
 # gunicorn's defaults, written out because they are a security bound: a
 # longer request line or more headers is refused with 400/431.
 limit_request_line = 4094

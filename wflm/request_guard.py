@@ -3,9 +3,10 @@
 Two kinds of body make Django raise on every access to request.POST, its
 error handling included (a bare 500 and a traceback per request): a form
 body declared in a charset other than UTF-8, and one larger than
-DATA_UPLOAD_MAX_MEMORY_SIZE. Both are answered here, first, with a clear
-status and message; a body too large is refused from its Content-Length,
-unread, so a 10 MB POST costs the worker nothing.
+DATA_UPLOAD_MAX_MEMORY_SIZE (PUBLIC_MAX_BODY_BYTES outside the admin).
+Both are answered here, first, with a clear status and message; a body
+too large is refused from its Content-Length, unread, so a 10 MB POST
+costs the worker nothing.
 """
 
 import codecs
@@ -35,7 +36,7 @@ class RequestGuardMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return 400, "The request's Content-Length is not a number."
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = self.body_limit(request)
         if limit is not None and length > limit:
             return 413, f"The request is too large: at most {limit // 1024} KB can be sent."
         if request.content_type == FORM and request.encoding is not None:
@@ -44,6 +45,15 @@ class RequestGuardMiddleware:
             # "utf8", "UTF_8"...: the same codec under another name, which Django refuses.
             request.encoding = "utf-8"
         return None
+
+    @staticmethod
+    def body_limit(request):
+        # The admin's forms (a post with its comments inline) may be large;
+        # the public site takes nothing bigger than a reply (10,000
+        # characters, about 120 KB once percent-encoded).
+        if request.path_info.startswith("/" + settings.ADMIN_URL):
+            return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return settings.PUBLIC_MAX_BODY_BYTES
 
 
 def _codec_name(charset):

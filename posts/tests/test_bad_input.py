@@ -148,7 +148,15 @@ def test_other_names_of_utf8_are_read_as_utf8(client, thread_url, charset):
 
 
 def test_a_body_over_the_limit_is_refused_unread(client, thread_url, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.PUBLIC_MAX_BODY_BYTES = 1000
     response = client.post(thread_url, {"body": "x" * 2000})
     assert response.status_code == 413
     assert "too large" in response.content.decode()
+
+
+def test_the_admin_takes_larger_forms_up_to_djangos_limit(admin_client, settings):
+    settings.PUBLIC_MAX_BODY_BYTES = 1000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
+    changelist = "/admin/comments/comment/"
+    assert admin_client.post(changelist, {"q": "x" * 2000}).status_code != 413
+    assert admin_client.post(changelist, {"q": "x" * 6000}).status_code == 413
