@@ -162,14 +162,18 @@ class CommentSourceAdmin(ReadOnlyAdmin):
         return obj is None and request.user.has_perm("comments.change_comment")
 
     # permissions=["change"]: without it Django offers an action to anyone who may view the list.
-    @admin.action(description="Undo the inferred reply links of the selected comments", permissions=["change"])
+    @admin.action(
+        description="Undo the inferred reply links of the selected comments", permissions=["change"]
+    )
     def undo_inferred_links(self, request, queryset):
         count = queryset.undo_inferred_links()
         self.message_user(
             request, f"{count} inferred reply link{'s' if count != 1 else ''} undone.", messages.SUCCESS
         )
 
-    @admin.action(description="Restore the undone reply links of the selected comments", permissions=["change"])
+    @admin.action(
+        description="Restore the undone reply links of the selected comments", permissions=["change"]
+    )
     def restore_inferred_links(self, request, queryset):
         count = queryset.restore_inferred_links()
         self.message_user(

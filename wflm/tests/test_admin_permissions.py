@@ -50,7 +50,9 @@ def test_a_view_only_user_cannot_undo_inferred_links(viewer, db):
 
 
 def test_a_view_only_user_cannot_moderate(viewer, post):
-    comment = Comment.objects.create(post=post, name="Ada", email="a@example.com", body="Hi", status="pending")
+    comment = Comment.objects.create(
+        post=post, name="Ada", email="a@example.com", body="Hi", status="pending"
+    )
     changelist = reverse("admin:comments_comment_changelist")
     viewer.post(changelist, {"action": "approve", "_selected_action": [comment.pk]})
     moderate = reverse("admin:comments_comment_moderate", args=[comment.pk, "approve"])
