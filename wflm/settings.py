@@ -179,6 +179,10 @@ if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Request bodies outside the admin larger than this are refused unread (413,
+# wflm/request_guard.py): a reply needs at most about 120 KB. The admin keeps
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+PUBLIC_MAX_BODY_BYTES = env.int("PUBLIC_MAX_BODY_BYTES", default=256 * 1024)
 # A CSRF failure re-renders the reader's form with their text, never a bare 403.
 CSRF_FAILURE_VIEW = "comments.views.csrf_failure"
 
