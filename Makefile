@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # the embedded PostgreSQL when DATABASE_URL is unset.
 WITH_DB := $(BIN)/python -m wflm.localdb run --
 
-.PHONY: run test lint format migrations-check superuser bench loadtest db-start db-stop backup restore clean
+.PHONY: run test lint format migrations-check superuser bench loadtest audit db-start db-stop backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ bench: $(VENV)/.dev-installed
 # Not in CI: readers and 50 commenters at once, then abusive clients (LOADTEST_ARGS=--quick).
 loadtest: $(VENV)/.dev-installed
 	$(WITH_DB) $(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
+
+# Lighthouse's four scores for the home page, the demo post, an artist and a
+# search page (docs/audit.md); needs Node's npm and Chromium (CHROME_PATH).
+LIGHTHOUSE_VERSION := 12.8.2
+audit: $(VENV)/.dev-installed
+	@command -v lighthouse >/dev/null 2>&1 || npm install -g lighthouse@$(LIGHTHOUSE_VERSION)
+	$(WITH_DB) $(BIN)/python -m bench.audit $(AUDIT_ARGS)
 
 db-start: $(VENV)/.runtime-installed
 	$(BIN)/python -m wflm.localdb start

@@ -11,6 +11,7 @@ from comments.models import Comment
 from comments.moderation import form_timestamp
 from posts import pagecache
 from posts.models import Post
+from posts.templatetags import site_nav
 
 _sequence = itertools.count(1)
 
@@ -20,6 +21,7 @@ def _fast_and_simple_settings(settings):
     # Cached pages must not leak from one test into the next.
     cache.clear()
     pagecache._recent.clear()
+    site_nav.clear()  # the header's archive years, held per process
     # Test transactions never commit, so PostgreSQL never notifies: read
     # page versions every time (posts/tests/test_stamps.py covers listening).
     settings.PAGE_STAMP_LISTEN = False

@@ -9,6 +9,7 @@ first (by date, then file order), as the thread trigger needs.
 """
 
 import re
+from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
@@ -22,7 +23,7 @@ from archive.models import CommentSource, PostSource, path_key
 from archive.thread_order import ThreadPlanner
 from comments.models import Comment
 from comments.text import plain_text_to_html
-from posts.models import Post, parse_title
+from posts.models import Post, Tag, clean_tag_name, parse_title, slug_for_artist
 
 COMMENT_BATCH = 2_000
 POST_BATCH = 500
@@ -34,6 +35,12 @@ ARTIST_MAX = Post._meta.get_field("artist").max_length
 ALBUM_MAX = Post._meta.get_field("album").max_length
 SLUG_BASE_MAX = 180
 SLUG_MAX = Post._meta.get_field("slug").max_length
+
+# WordPress taxonomies that become tags: categories and tags (WXR 1.0 wrote
+# "tag", or no domain at all); not post formats, menus or link categories.
+TAG_DOMAINS = {"", "category", "post_tag", "tag"}
+# WordPress's default category, on nearly every post: not worth a tag.
+DEFAULT_CATEGORY = "uncategorized"
 
 
 COMMENT_COLUMNS = [
@@ -119,6 +126,7 @@ class ArchiveWriter:
         post_ids = self._existing_posts(records)
         new = [record for record in records if post_ids.get(id(record)) is None]
         self._create_posts(new, post_ids)
+        self._link_tags(records, post_ids)
         self._write_comments(records, post_ids)
 
     def _identities(self, record):
@@ -156,6 +164,7 @@ class ArchiveWriter:
                     title=title,
                     slug=slug,
                     artist=artist[:ARTIST_MAX],
+                    artist_slug=slug_for_artist(artist[:ARTIST_MAX]),
                     album=album[:ALBUM_MAX],
                     year=year,
                     body=record.body,
@@ -176,6 +185,38 @@ class ArchiveWriter:
         for source in sources:
             source.path_key = path_key(source.original_url)
         PostSource.objects.bulk_create(sources, batch_size=INSERT_BATCH)
+
+    def _link_tags(self, records, post_ids):
+        """Tag the batch's posts (new and already imported) with their records' tags.
+
+        Only links that are missing are added, so a second run adds none;
+        tags an editor removed since an earlier import come back. Three
+        queries for the tags (see TagQuerySet.ids_for), one for the links
+        there are, one insert.
+        """
+        wanted = [(record, record_tags(record)) for record in records]
+        tag_ids = {}
+        for exact in (False, True):  # our own exports' slugs are kept as they were
+            pairs = [pair for record, tags in wanted if (record.tags is not None) == exact for pair in tags]
+            if pairs:
+                tag_ids |= Tag.objects.ids_for(pairs, exact_slugs=exact)
+        if not tag_ids:
+            return
+        links = set()
+        for record, tags in wanted:
+            for name, _ in tags:
+                tag_id = tag_ids.get(clean_tag_name(name))
+                if tag_id is not None:
+                    links.add((post_ids[id(record)], tag_id))
+        through = Post.tags.through
+        existing = set(
+            through.objects.filter(post_id__in={post_id for post_id, _ in links}).values_list(
+                "post_id", "tag_id"
+            )
+        )
+        new = [through(post_id=post_id, tag_id=tag_id) for post_id, tag_id in sorted(links - existing)]
+        through.objects.bulk_create(new, batch_size=INSERT_BATCH, ignore_conflicts=True)
+        self.report.counts["tag_links_created"] += len(new)
 
     def _post_source(self, post, record):
         return PostSource(
@@ -353,6 +394,27 @@ class ArchiveWriter:
         for post_id, name, comment_id, depth, created_at in rows:
             names.setdefault(post_id, []).append((name, comment_id, depth, created_at))
         return names
+
+
+def record_tags(record):
+    """[(name, fallback slug)] for a record: our exports' tags exactly, else its
+    WordPress categories and tags (an older export of ours: its sources' ones)."""
+    if record.tags is not None:
+        return [(tag.get("name") or "", tag.get("slug") or "") for tag in record.tags]
+    categories = record.categories or [
+        category for source in record.other_sources for category in source.get("categories") or []
+    ]
+    tags = []
+    for category in categories:
+        domain = (category.get("domain") or "").strip()
+        if domain not in TAG_DOMAINS:
+            continue
+        nicename = unquote(category.get("slug") or "").strip()
+        name = category.get("name") or nicename
+        if domain in {"", "category"} and DEFAULT_CATEGORY in {nicename.lower(), name.strip().lower()}:
+            continue
+        tags.append((name, nicename))
+    return tags
 
 
 def _is_slug(value):

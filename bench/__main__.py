@@ -1,4 +1,4 @@
-"""`python -m bench` (what `make bench` runs): the thread benchmark, then the import benchmark.
+"""`python -m bench` (what `make bench` runs): the thread, import and search benchmarks.
 
 Options (see `python -m bench --help`): --quick, --no-explain, --no-peer,
 --no-load. The import benchmark runs with its own defaults (--posts 100
@@ -27,6 +27,11 @@ def main(argv):
             own_args = ["--posts", "100"] if "--quick" in argv else []
             other = import_bench.main(own_args) if parameters else import_bench.main()
             status = status or (other if isinstance(other, int) else 0)
+    # The search benchmark: its own scratch database (1,000,000 comments; 100,000 under --quick).
+    from bench import search_bench
+
+    searched = search_bench.main(["--comments", "100000", "--repeat", "5"] if "--quick" in argv else [])
+    status = status or searched
     return status
 
 

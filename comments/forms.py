@@ -19,6 +19,12 @@ def new_submission_key():
 CLOSED = "Comments are closed on this post, so your reply could not be saved."
 
 
+class WebAddressField(forms.URLField):
+    # In place of URLField's own validator (which also takes ftp://), not
+    # beside it: with both, a bad address got the same message twice.
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
 class CommentForm(forms.ModelForm):
     """ "Leave a Reply": a new comment (or reply) on one post.
 
@@ -47,18 +53,22 @@ class CommentForm(forms.ModelForm):
             "invalid": "Please enter a valid email address.",
         },
     )
-    url = forms.URLField(
+    url = WebAddressField(
         label="Website",
         max_length=200,
         required=False,
         assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"]), reject_control_characters],
+        validators=[reject_control_characters],
         error_messages={"invalid": "Please enter a web address starting with http:// or https://."},
     )
+    # No max_length here: it would put maxlength on the textarea, and the
+    # browser would cut a long paste silently. clean_body says how long the
+    # text is instead (and a script counts as the reader types).
     body = forms.CharField(
         label="Comment",
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 45}),
-        max_length=BODY_MAX_LENGTH,
+        # data-limit: for the live count (static/js/comment-reply.js).
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 45, "data-limit": BODY_MAX_LENGTH}),
+        help_text=f"Up to {BODY_MAX_LENGTH:,} characters.",
         validators=[reject_control_characters],
         error_messages={"required": "Please type your comment."},
     )
@@ -111,7 +121,15 @@ class CommentForm(forms.ModelForm):
         return key if SUBMISSION_KEY.fullmatch(key) else ""
 
     def clean_body(self):
-        return normalise_newlines(self.cleaned_data["body"])
+        # Counted as stored: a browser sends each line break as two characters.
+        body = normalise_newlines(self.cleaned_data["body"])
+        if len(body) > BODY_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"Your comment is {len(body):,} characters long and the limit is {BODY_MAX_LENGTH:,}: "
+                f"please shorten it by {len(body) - BODY_MAX_LENGTH:,}. Your text is kept below.",
+                code="max_length",
+            )
+        return body
 
     def clean_parent(self):
         parent_id = self.cleaned_data.get("parent")

@@ -9,7 +9,13 @@ several microseconds per node, which is most of the time on a page of
 10,000 comments.
 """
 
+import colorsys
+import functools
+import hashlib
+import hmac
 import math
+import re
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -20,12 +26,14 @@ from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from comments.models import Comment
 from wflm.ids import parse_id
 
-# Only what the page shows: not the raw body, email, IP or user agent.
+# Only what the page shows: not the raw body, IP or user agent. The email
+# is read only to pick the commenter's avatar (a keyed hash, see avatar_svg)
+# and never kept on the Entry.
 THREAD_FIELDS = (
     "id",
     "parent_id",
@@ -37,6 +45,7 @@ THREAD_FIELDS = (
     "original_id",
     "status",
     "kind",
+    "email",
 )
 
 OPEN_CHILDREN = '<ol class="children">'
@@ -126,14 +135,22 @@ class Thread:
 
     def _lay_out(self):
         previous_depth = 0
+        # A name shown more than once on the page ("Anonymous") gets its
+        # comment number wherever a reply names it: "Reply to Anonymous (#7)".
+        name_counts = Counter(comment.name.lower() for comment in self.comments)
         for number, comment in enumerate(self.comments, start=self.number_offset + 1):
             ancestor = self._visible_ancestor(comment)
             depth = ancestor.display_depth + 1 if ancestor else 1
             comment.number = number
             comment.display_depth = min(depth, self.max_depth)
-            # Past the display depth the indentation no longer says who
-            # is answered, so the text does.
-            comment.in_reply_to = ancestor if depth > self.max_depth else None
+            comment.reply_label = (
+                comment.name
+                if name_counts[comment.name.lower()] == 1
+                else Markup("{} (#{})").format(comment.name, number)
+            )
+            # Indentation shows who is answered to sighted readers only,
+            # and not at all past the display depth: the text says it too.
+            comment.in_reply_to = ancestor
             comment.tree_before = SafeString(_markup_between(previous_depth, comment.display_depth))
             previous_depth = comment.display_depth
             # Old links to an imported comment (#comment-<its old id>) keep
@@ -141,6 +158,7 @@ class Thread:
             alias = comment.original_id
             comment.alias_anchor = escape(alias) if alias and parse_id(alias) not in self.by_id else ""
         self.tree_end = SafeString(_close_all(previous_depth))
+        _link_mentions(self.comments)
 
     @property
     def html(self):
@@ -154,13 +172,13 @@ class Entry:
 
     __slots__ = (
         "pk", "parent_id", "path", "name", "url", "body_html", "created_at", "original_id", "status", "kind",
-        "is_approved", "date_shown", "datetime_attribute",
-        "number", "display_depth", "in_reply_to", "tree_before", "alias_anchor",
+        "is_approved", "date_shown", "datetime_attribute", "avatar",
+        "number", "display_depth", "in_reply_to", "tree_before", "alias_anchor", "reply_label",
     )  # fmt: skip
 
-    def __init__(self, row, time_zone):
+    def __init__(self, row, time_zone, avatars):
         (self.pk, self.parent_id, self.path, name, url, body_html,
-         self.created_at, self.original_id, self.status, self.kind) = row  # fmt: skip
+         self.created_at, self.original_id, self.status, self.kind, email) = row  # fmt: skip
         # Every text value is escaped here, once: the thread template prints
         # them with autoescaping off (see thread.jinja). body_html was made
         # safe when the comment was written (nh3); ints and dates need nothing.
@@ -170,6 +188,7 @@ class Entry:
         self.is_approved = self.status == Comment.Status.APPROVED
         self.date_shown = _date_shown(self.created_at.astimezone(time_zone))
         self.datetime_attribute = self.created_at.isoformat()
+        self.avatar = avatars.for_commenter(email, name)
 
     @property
     def kind_label(self):
@@ -177,9 +196,9 @@ class Entry:
 
 
 def _date_shown(moment):
-    """As the date filter's "F j, Y \\a\\t g:i a" shows it."""
+    """ "May 14, 2009 at 10:42 pm", as blog readers expect it."""
     hour = moment.hour % 12 or 12
-    meridiem = "a.m." if moment.hour < 12 else "p.m."
+    meridiem = "am" if moment.hour < 12 else "pm"
     return f"{MONTHS[moment.month]} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} {meridiem}"
 
 
@@ -189,7 +208,131 @@ MONTHS = (None, "January", "February", "March", "April", "May", "June", "July", 
 
 def _entries(queryset):
     time_zone = timezone.get_current_timezone()
-    return [Entry(row, time_zone) for row in queryset.values_list(*THREAD_FIELDS)]
+    avatars = Avatars()
+    return [Entry(row, time_zone, avatars) for row in queryset.values_list(*THREAD_FIELDS)]
+
+
+# --- Avatars ---------------------------------------------------------------------
+
+
+class Avatars:
+    """Each commenter's identicon, made here: nothing is fetched from another site.
+
+    The picture comes from an HMAC of the lower-cased email keyed with
+    SECRET_KEY, so the same commenter gets the same one on every post,
+    while the page holds neither the email nor a hash anyone could match
+    against one (an unkeyed hash, as Gravatar's, can be looked up). Only a
+    few of the HMAC's bits are used, for the colour and the pattern, and
+    they are never printed. Commenters without an email (imported ones)
+    get theirs from their name. One per commenter per page: made once.
+    """
+
+    def __init__(self):
+        self.key = hashlib.sha256(b"wflm.comments.avatar:" + settings.SECRET_KEY.encode()).digest()
+        self.made = {}
+
+    def for_commenter(self, email, name):
+        seed = f"email:{email.strip().lower()}" if email else f"name:{name.strip().lower()}"
+        svg = self.made.get(seed)
+        if svg is None:
+            svg = self.made[seed] = avatar_svg(hmac.new(self.key, seed.encode(), hashlib.sha256).digest())
+        return svg
+
+
+def avatar_svg(digest):
+    """A 5x5 mirrored identicon in one colour, as inline SVG (the CSP allows presentation attributes).
+
+    Each row's runs of cells are one stroke ("M0 2.5h3": three cells of
+    row 2), so a picture is about 150 bytes; the background is the page's
+    (CSS), so it follows the dark scheme.
+    """
+    colour = _colour(int.from_bytes(digest[0:2]) % 360, digest[2] % 4)
+    path = _pattern_path(int.from_bytes(digest[3:5]) & 0x7FFF)
+    return SafeString(
+        '<svg class="avatar" width="40" height="40" viewBox="-.5 -.5 6 6" aria-hidden="true">'
+        f'<path stroke="{colour}" d="{path}"/></svg>'
+    )
+
+
+@functools.cache
+def _colour(hue, saturation_step):
+    # Mid lightness: as visible on the light paper as on the dark.
+    red, green, blue = colorsys.hls_to_rgb(hue / 360, 0.45, 0.35 + saturation_step * 0.1)
+    return f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+
+
+@functools.cache
+def _pattern_path(bits):
+    """15 bits, one per cell of the left three columns; the right two mirror them."""
+    runs = []
+    for row in range(5):
+        cells = [bits >> (min(column, 4 - column) * 5 + row) & 1 for column in range(5)]
+        column = 0
+        while column < 5:
+            if not cells[column]:
+                column += 1
+                continue
+            start = column
+            while column < 5 and cells[column]:
+                column += 1
+            runs.append(f"M{start} {row}.5h{column - start}")
+    return "".join(runs) or "M2 2.5h1"
+
+
+# --- "@name" mentions --------------------------------------------------------------
+
+# Where a word may end, in the body's HTML: a name is looked up at each
+# of these places after the "@", longest first. A body always ends in
+# "</p>", so the last word has one too.
+_WORD_END = re.compile(r"(?=\W)")
+MENTION_START = "<p>@"
+MENTION_MAX_LENGTH = 100  # longer than any name (100 characters, escaped a little)
+
+
+def _as_body_text(name):
+    """name (an escaped Entry.name) as it appears in a body's HTML.
+
+    Bodies went through nh3, whose serialiser escapes only &, < and > in
+    text (and a no-break space): quotes stay as they are.
+    """
+    text = name.unescape().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\xa0", "&nbsp;").lower()
+
+
+def _link_mentions(comments):
+    """Link an "@name" opening a comment to the latest earlier comment by that name here.
+
+    Done on the rows of this page only (a name answered on an earlier page
+    stays text), and only when some comment opens with "@": otherwise this
+    is one scan. The importer links these as replies where it can
+    (archive/thread_order.py); this is the visible link, for every thread.
+    """
+    opening = {comment.pk for comment in comments if comment.body_html.startswith(MENTION_START)}
+    if not opening:
+        return
+    latest = {}  # a name as in bodies, lower-cased -> the latest comment so far
+    for comment in sorted(comments, key=lambda c: (c.created_at, c.pk)):
+        own_name = _as_body_text(comment.name)
+        if comment.pk in opening:
+            _link_mention(comment, latest, own_name)
+        if comment.is_approved:  # a held comment shown to its author is no one else's to link to
+            latest[own_name] = comment
+
+
+def _link_mention(comment, latest, own_name):
+    start = len(MENTION_START)
+    text = comment.body_html[start : start + MENTION_MAX_LENGTH]
+    lowered = text.lower()
+    ends = [match.start() for match in _WORD_END.finditer(lowered) if match.start()]
+    for end in reversed(ends):
+        candidate = lowered[:end]
+        target = latest.get(candidate)
+        if target is not None and candidate != own_name:
+            rest = comment.body_html[start + end :]
+            comment.body_html = SafeString(
+                f'<p><a class="mention" href="#comment-{target.pk}">@{text[:end]}</a>{rest}'
+            )
+            return
 
 
 def _markup_between(previous_depth, depth):

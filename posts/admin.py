@@ -1,7 +1,8 @@
 from django.contrib import admin
+from django.db.models import Count
 
 from comments.models import Comment
-from posts.models import Post
+from posts.models import Post, Tag
 
 
 class CommentInline(admin.TabularInline):
@@ -22,4 +23,21 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["title", "artist", "album"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["tags"]
     inlines = [CommentInline]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "post_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    # Meta.ordering does not survive the post count's GROUP BY.
+    ordering = ["name", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(post_count=Count("posts"))
+
+    @admin.display(description="posts", ordering="post_count")
+    def post_count(self, tag):
+        return tag.post_count

@@ -93,25 +93,29 @@ def _join(request, parts):
     return b"".join(values[part] if index % 2 else part for index, part in enumerate(parts))
 
 
-def is_cacheable(request):
+def is_cacheable(request, parameters=CACHEABLE_PARAMETERS):
     if not settings.PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
         return False
     cookies = request.COOKIES
     if settings.SESSION_COOKIE_NAME in cookies or any(name in cookies for name in PERSONAL_COOKIES):
         return False
-    return set(request.GET) <= CACHEABLE_PARAMETERS
+    return set(request.GET) <= parameters
 
 
-def cached_page(request, key, last_modified, render):
+def cached_page(request, key, last_modified, render, parameters=CACHEABLE_PARAMETERS):
     """The page for key: from the cache, or render() and keep it.
 
     render() returns an HttpResponse still holding placeholders; only 200
     responses are kept. Conditional GETs matching key get a 304 before any
     cache read.
     """
-    if not is_cacheable(request):
+    # parameters: the query-string names key accounts for (search adds "q").
+    if not is_cacheable(request, parameters):
         return personal(fill_in(request, render()))
-    digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    # Pages carry absolute URLs (canonical, feeds, sitemap): one entry per
+    # origin, so http://localhost never serves links to http://127.0.0.1.
+    origin = f"{request.scheme}://{request.get_host()}"
+    digest = hashlib.blake2b(f"{origin} {key}".encode(), digest_size=12).hexdigest()
     etag = f'"{digest}"'
     not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(last_modified))
     if not_modified is not None:

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from posts import views
+from posts import feeds, machine, views
 
 
 class FourDigitYear:
@@ -75,5 +75,23 @@ urlpatterns = [
         views.post_detail,
         name="comments_page",
     ),
+    # Feeds and machine formats (posts/feeds.py, posts/machine.py). The uslug
+    # converter stops at "/", so these never reach the permalink route above.
+    path("<yyyy:year>/<mm:month>/<uslug:slug>/feed/", feeds.PostCommentsFeed(), name="post_comments_feed"),
+    path("<yyyy:year>/<mm:month>/<uslug:slug>/comments.json", machine.comments_json, name="comments_json"),
+    path(
+        "<yyyy:year>/<mm:month>/<uslug:slug>/comment-page-<page:page>/comments.json",
+        machine.comments_json,
+        name="comments_json_page",
+    ),
+    path("feed/", feeds.PostsFeed(), name="feed"),
+    path("comments/feed/", feeds.CommentsFeed(), name="comments_feed"),
+    path("artists/<uslug:slug>/feed/", feeds.ArtistFeed(), name="artist_feed"),
+    path("sitemap.xml", machine.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", machine.sitemap_section, name="sitemap_section"),
+    path("robots.txt", machine.robots_txt, name="robots"),
     path("comments/<id:comment_id>/", views.comment_permalink, name="comment"),
+    path("artists/", views.artist_list, name="artists"),
+    path("artists/<uslug:slug>/", views.artist_detail, name="artist"),
+    path("tags/<uslug:slug>/", views.tag_detail, name="tag"),
 ]

@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Count, Max
+from django.db.models.functions import JSONObject, Lower
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,7 +17,7 @@ from comments.models import Comment
 from comments.threads import Thread, comment_url
 from comments.views import post_comment
 from posts import pagecache
-from posts.models import Post, SiteVersion, permalink_kwargs
+from posts.models import ArchiveSize, Post, SiteVersion, Tag, album_links, permalink_kwargs
 from posts.stamps import stamp_cache
 from wflm.ids import parse_id
 
@@ -22,6 +25,21 @@ FORM_TIMESTAMP = "form-timestamp"
 pagecache.per_request_value(FORM_TIMESTAMP)(lambda request: moderation.form_timestamp())
 SUBMISSION_KEY = "submission-key"
 pagecache.per_request_value(SUBMISSION_KEY)(lambda request: new_submission_key())
+
+ARTISTS_PER_PAGE = 100
+RECENT_RESPONSES = 10
+# What a list shows of each post (the artist's page: album and year too).
+LIST_FIELDS = (
+    "title",
+    "slug",
+    "artist",
+    "album",
+    "year",
+    "excerpt",
+    "body",
+    "published_at",
+    "response_count",
+)
 
 
 # --- Lists ----------------------------------------------------------------------
@@ -32,7 +50,7 @@ def post_list(request):
     # An imported blog's /?p=123 links: no query unless ?p= or ?page_id= holds digits.
     if redirect := legacy_redirect(request):
         return redirect
-    return _post_list_page(request, Post.objects.all(), "home", title="")
+    return _post_list_page(request, Post.objects.all(), "home", title="", home=True)
 
 
 @require_safe
@@ -49,10 +67,15 @@ def archive_month(request, year, month):
     return _post_list_page(request, posts, f"month:{year}:{month}", title=title)
 
 
-def _post_list_page(request, posts, name, title):
+def _post_list_page(
+    request, posts, name, title, *, home=False, template="posts/post_list.html", allow_empty=True
+):
     """A cached, paginated list: 1 query on a hit (the site version), 3 on a miss.
 
-    Counts come from Post.response_count: no join with the comments.
+    Counts come from Post.response_count: no join with the comments. The
+    home page also shows the recent responses and the archive's size: one
+    more query (the size's post count is the paginator's, so no count query).
+    A list with no posts at all is a 404 when allow_empty is False.
     """
     # One cache entry and ETag per real page: ?page=a1, ?page=01, ?page=999 are
     # not new pages (a 404, or page 1 under its one key).
@@ -60,21 +83,127 @@ def _post_list_page(request, posts, name, title):
     version, changed_at = SiteVersion.current()
 
     def render():
-        listed = (
-            posts.published()
-            .order_by("-published_at", "-id")
-            .only("title", "slug", "excerpt", "body", "published_at", "response_count")
+        listed = posts.published().order_by("-published_at", "-id").only(*LIST_FIELDS)
+        paginator = Paginator(listed, settings.POSTS_PER_PAGE, allow_empty_first_page=allow_empty)
+        extra = {}
+        if home:
+            size = ArchiveSize.of(Post.objects.published())
+            paginator.count = size.posts  # the same rows: spare the paginator its count
+            extra |= {"archive_size": size, "recent_responses": _recent_responses()}
+        try:
+            page = paginator.page(page_number)
+        except EmptyPage as error:
+            raise Http404("No such page of this list.") from error
+        return TemplateResponse(
+            request,
+            template,
+            # site_version: the header's archive years need no query of their own (posts/templatetags/site_nav.py).
+            {"page": page, "archive_title": title, "is_home": home, "site_version": version, **extra},
+        ).render()
+
+    key = f"list:{name}:{version}:{page_number}"
+    return pagecache.cached_page(request, key, changed_at, render)
+
+
+def _recent_responses():
+    """The last approved responses (not pingbacks) on published posts, with their posts' titles.
+
+    One query, newest first from comment_status_idx.
+    """
+    return list(
+        Comment.objects.approved()
+        .conversation()
+        .filter(post__published_at__lte=timezone.now())
+        .select_related("post")
+        .only("id", "name", "created_at", "post__title")
+        .order_by("-created_at", "-id")[:RECENT_RESPONSES]
+    )
+
+
+# --- Browsing: artists and tags ---------------------------------------------------
+
+
+@require_safe
+def artist_list(request):
+    """/artists/: every artist with their albums and post counts, by name (their slug).
+
+    1 query on a hit (the site version); on a miss 2 more: the count of
+    artists and one grouped query for the page (albums aggregated per artist).
+    """
+    page_number = _list_page_number(request)
+    version, changed_at = SiteVersion.current()
+
+    def render():
+        artists = (
+            Post.objects.published()
+            .exclude(artist_slug="")
+            .values("artist_slug")
+            .annotate(
+                name=Max("artist"),
+                post_count=Count("id"),
+                albums=ArrayAgg(
+                    JSONObject(album="album", year="year", slug="slug", published_at="published_at"),
+                    order_by=("year", Lower("album"), "published_at", "id"),
+                ),
+            )
+            # By slug (lower-case, so "by name" whatever the case): the
+            # groups then come in post_artist_idx order, and a page stops
+            # reading after its last artist instead of grouping them all.
+            .order_by("artist_slug")
         )
+        try:
+            page = Paginator(artists, ARTISTS_PER_PAGE).page(page_number)
+        except EmptyPage as error:
+            raise Http404("No such page of this list.") from error
+        for artist in page.object_list:
+            artist["albums"] = album_links(artist["albums"])
+        return TemplateResponse(
+            request, "posts/artist_list.html", {"page": page, "site_version": version}
+        ).render()
+
+    return pagecache.cached_page(request, f"artists:{version}:{page_number}", changed_at, render)
+
+
+@require_safe
+def artist_detail(request, slug):
+    """/artists/<slug>/: that artist's posts, newest first; 404 if none is published.
+
+    1 query on a hit (the site version), 3 on a miss (see _post_list_page);
+    the artist's name is read from the page's first post.
+    """
+    return _post_list_page(
+        request,
+        Post.objects.filter(artist_slug=slug),
+        f"artist:{slug}",
+        title="",
+        template="posts/artist_detail.html",
+        allow_empty=False,
+    )
+
+
+@require_safe
+def tag_detail(request, slug):
+    """/tags/<slug>/: a tag's posts, newest first.
+
+    1 query on a hit (the site version: renaming or deleting a tag bumps
+    it, see posts/migrations/0009); on a miss 3 more: the tag, the count,
+    the page.
+    """
+    page_number = _list_page_number(request)
+    version, changed_at = SiteVersion.current()
+
+    def render():
+        tag = get_object_or_404(Tag, slug=slug)
+        listed = tag.posts.published().order_by("-published_at", "-id").only(*LIST_FIELDS)
         try:
             page = Paginator(listed, settings.POSTS_PER_PAGE).page(page_number)
         except EmptyPage as error:
             raise Http404("No such page of this list.") from error
         return TemplateResponse(
-            request, "posts/post_list.html", {"page": page, "archive_title": title}
+            request, "posts/tag_detail.html", {"page": page, "tag": tag, "site_version": version}
         ).render()
 
-    key = f"list:{name}:{version}:{page_number}"
-    return pagecache.cached_page(request, key, changed_at, render)
+    return pagecache.cached_page(request, f"tag:{slug}:{version}:{page_number}", changed_at, render)
 
 
 def _list_page_number(request):
@@ -97,7 +226,7 @@ def get_post_for_permalink(year, month, slug):
     Slugs are unique, so the query is by slug alone (the cheapest lookup on
     the hottest path); the date is checked here.
     """
-    post = Post.objects.published().filter(slug=slug).first()
+    post = Post.objects.published().for_page().filter(slug=slug).first()
     _check_address(post and post.published_at, year, month, slug)
     return post
 
@@ -123,7 +252,8 @@ def post_detail(request, year, month, slug, page=None):
     reply_to = request.GET.get("replytocom")
 
     def render():
-        post = get_object_or_404(Post, pk=stamp.pk)  # deleted since the stamp was read
+        # Deleted since the stamp was read: 404. With its tags and neighbours, in the same query.
+        post = get_object_or_404(Post.objects.for_page(), pk=stamp.pk)
         initial = {
             "ts": pagecache.placeholder(request, FORM_TIMESTAMP),
             "key": pagecache.placeholder(request, SUBMISSION_KEY),

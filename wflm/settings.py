@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # /sitemap.xml (posts/sitemaps.py); its templates only, no models.
+    "django.contrib.sitemaps",
     "csp",
     # Admin login throttling; its middleware is last (see MIDDLEWARE).
     "axes",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "posts",
     "comments",
     "archive",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("comments/", include("comments.urls")),
+    path("search/", include("search.urls")),
     path("", include("posts.urls")),
     path("", include("archive.urls")),
 ]

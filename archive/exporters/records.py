@@ -7,6 +7,7 @@ and its source records. docs/import-export.md documents the fields.
 """
 
 from django.db.models import Count
+from django.db.models.functions import Lower
 
 from archive.importers.wxr import site_of
 from archive.models import CommentSource, PostSource
@@ -83,18 +84,28 @@ def post_dicts(site_url):
         comment_sources = {}
         for source in CommentSource.objects.filter(comment__post_id__in=chunk).order_by("id"):
             comment_sources.setdefault(source.comment_id, []).append(source)
+        tags = {}
+        links = Post.tags.through.objects.filter(post_id__in=chunk).select_related("tag")
+        for link in links.order_by(Lower("tag__name"), "tag_id"):
+            tags.setdefault(link.post_id, []).append({"name": link.tag.name, "slug": link.tag.slug})
         for post in posts:
             yield post_dict(
-                post, site_url, post_sources.get(post.pk, []), comments.get(post.pk, []), comment_sources
+                post,
+                site_url,
+                post_sources.get(post.pk, []),
+                comments.get(post.pk, []),
+                comment_sources,
+                tags.get(post.pk, []),
             )
 
 
-def post_dict(post, site_url, sources, comments, comment_sources):
+def post_dict(post, site_url, sources, comments, comment_sources, tags=()):
     data = {"id": post.pk, **{name: getattr(post, name) for name in POST_FIELDS}}
     data["published_at"] = _date(post.published_at)
     data["url"] = site_url.rstrip("/") + post.get_absolute_url()
     data["post_type"] = next((s.post_type for s in sources if s.post_type in {"post", "page"}), "post")
     data["sources"] = [{name: getattr(source, name) for name in POST_SOURCE_FIELDS} for source in sources]
+    data["tags"] = list(tags)
     data["comments"] = [comment_dict(comment, comment_sources.get(comment.pk, [])) for comment in comments]
     return data
 

@@ -112,6 +112,15 @@ def _item(post):
                 f'\t\t<category domain="{_text(domain)}" nicename="{html.escape(slug)}">'
                 f"{_cdata(category.get('name') or slug)}</category>"
             )
+    # Tags given here rather than imported (or renamed since): as WordPress tags.
+    names = {(c.get("name") or "").lower() for s in post["sources"] for c in s.get("categories") or []}
+    for tag in post.get("tags", []):
+        if tag["name"].lower() not in names and ("post_tag", tag["slug"]) not in seen:
+            seen.add(("post_tag", tag["slug"]))
+            parts.append(
+                f'\t\t<category domain="post_tag" nicename="{html.escape(tag["slug"])}">'
+                f"{_cdata(tag['name'])}</category>"
+            )
     parts.append(f"\t\t{_record(record)}")
     for comment in post["comments"]:
         parts.append(_comment(comment))

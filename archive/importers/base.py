@@ -126,6 +126,8 @@ class PostRecord:
     other_sources: list = field(default_factory=list)
     label: str = ""  # how the report names this post
     exact_slug: bool = False  # our own export: the slug as it was, not re-slugified
+    # Our own exports: [{"name", "slug"}] exactly; None: from categories.
+    tags: list | None = None
 
 
 class Report:

@@ -41,6 +41,18 @@ def _choice(value, choices, where, field_name):
     return value
 
 
+def _tags(value, where):
+    """An export's "tags" ([{"name", "slug"}]); None for an export from before tags."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(tag, dict) and isinstance(tag.get("name"), str) and isinstance(tag.get("slug", ""), str)
+        for tag in value
+    ):
+        raise ImportFailed(f'{where}: "tags" should be a list of {{"name", "slug"}} objects.')
+    return value
+
+
 def post_record(data, cleaner, comments=None):
     """A PostRecord from one exported post dict (and its comment dicts)."""
     where = f"post {data.get('id')}"
@@ -62,6 +74,7 @@ def post_record(data, cleaner, comments=None):
             album=data.get("album", ""),
             year=_year(data.get("year"), where),
             other_sources=list(data.get("sources", [])),
+            tags=_tags(data.get("tags"), where),
         )
         for order, item in enumerate(data.get("comments", []) if comments is None else comments):
             record.comments.append(comment_record(item, cleaner, order, where))

@@ -34,7 +34,7 @@ def test_a_valid_reply_is_saved_with_moderation_details(post):
         ("url", "https://example.com/" + "a" * 200, "at most 200 characters"),
         ("body", "", "Please type your comment."),
         ("body", "   \n\t  ", "Please type your comment."),
-        ("body", "x" * 10_001, "at most 10000 characters"),
+        ("body", "x" * 10_001, "Your comment is 10,001 characters long and the limit is 10,000"),
         ("body", "nul \x00 byte", "Null characters are not allowed."),
         ("body", "bell \x07", "control character (U+0007)"),
         ("name", "esc\x1b[31m", "control character (U+001B)"),

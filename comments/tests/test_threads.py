@@ -33,7 +33,7 @@ def test_dates_show_in_the_site_time_zone(post, settings):
     settings.TIME_ZONE = "Europe/Paris"
     make_comment(post, created_at=datetime(2009, 5, 13, 22, 5, tzinfo=UTC))
     html = Thread.for_post(post).html
-    assert "May 14, 2009 at 12:05 a.m." in html
+    assert "May 14, 2009 at 12:05 am" in html
     assert 'datetime="2009-05-13T22:05:00+00:00"' in html
 
 

@@ -497,15 +497,6 @@ def test_imports_keep_every_payload_inert(admin_client, tmp_path, open_moderatio
     assert_safe_everywhere(admin_client)
 
 
-FEED_TITLES_ESCAPED_ONCE = pytest.mark.xfail(
-    strict=True,
-    reason="a post's comments feed (/<yyyy>/<mm>/<slug>/feed/) prints the post title in the channel's "
-    "<title> and <description> escaped once only, so a feed reader shows <body onload=...> as markup; "
-    "temporary, until posts/feeds.py escapes them like the item titles",
-)
-
-
-@FEED_TITLES_ESCAPED_ONCE
 def test_feeds_keep_every_payload_inert(tmp_path, open_moderation):
     for number, payload in enumerate(CORPUS):
         post = hostile_post(payload, published_at=timezone.now() - timezone.timedelta(days=number + 1))

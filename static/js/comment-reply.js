@@ -1,6 +1,7 @@
 // Enhancement only: "Reply" moves the form under the comment without a
-// reload. Without JavaScript the link's ?replytocom=<id> does the same
-// on the server.
+// reload, and the comment box counts its characters. Without JavaScript
+// the link's ?replytocom=<id> does the same on the server, and the server
+// says when a comment is too long.
 (function () {
   "use strict";
   var respond = document.getElementById("respond");
@@ -9,23 +10,22 @@
   var parentInput = form.elements.namedItem("parent");
   var cancel = document.getElementById("cancel-comment-reply");
   var title = document.getElementById("reply-title");
-  var titleText = title.firstChild;
+  // The Reply link that moved the form: focus goes back there on "Cancel reply".
+  var openedBy = null;
   // Where the form lives when it is not a reply.
   var home = document.createElement("div");
   home.id = "respond-home";
   respond.parentNode.insertBefore(home, respond);
 
-  function setTitle(name) {
-    var nameSpan = title.querySelector(".reply-to-name");
-    if (nameSpan) nameSpan.remove();
-    if (name) {
-      titleText.textContent = "Leave a Reply to ";
+  // The heading holds only its text (the cancel link is beside it), so
+  // replacing its children leaves nothing to run together.
+  function setTitle(label) {
+    title.textContent = label ? "Leave a Reply to " : "Leave a Reply";
+    if (label) {
       var span = document.createElement("span");
       span.className = "reply-to-name";
-      span.textContent = name;
-      title.insertBefore(span, titleText.nextSibling);
-    } else {
-      titleText.textContent = "Leave a Reply";
+      span.textContent = label;
+      title.appendChild(span);
     }
   }
 
@@ -37,16 +37,59 @@
     event.preventDefault();
     link.closest(".comment-body").after(respond);
     parentInput.value = link.dataset.commentId;
-    setTitle(link.dataset.author);
+    setTitle(link.dataset.replyTo);
     cancel.hidden = false;
+    openedBy = link;
     form.elements.namedItem("body").focus();
   });
 
   cancel.addEventListener("click", function (event) {
     event.preventDefault();
+    // A reply form the server rendered (?replytocom=) was opened by the
+    // Reply link of the comment it answers.
+    var back = openedBy || document.querySelector(
+      '.comment-reply-link[data-comment-id="' + parentInput.value + '"]');
     home.after(respond);
     parentInput.value = "";
     setTitle("");
     cancel.hidden = true;
+    if (back && document.contains(back)) back.focus();
+    openedBy = null;
   });
+
+  // "N of 10,000 characters", in the help text the textarea is described
+  // by. Counted as the server counts: code points, without the spaces
+  // around the text. A live region speaks only when the limit is crossed,
+  // not at every key.
+  var body = form.elements.namedItem("body");
+  var help = document.getElementById(body.id + "_helptext");
+  var limit = parseInt(body.dataset.limit || "0", 10);
+  if (!help || !limit) return;
+  var status = document.createElement("span");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  help.after(status);
+  var wasOver = false;
+  function formatted(number) {
+    return number.toLocaleString("en-US");
+  }
+  function count(announce) {
+    var length = Array.from(body.value.trim()).length;
+    var over = length > limit;
+    help.textContent = formatted(length) + " of " + formatted(limit) + " characters" +
+      (over ? ": " + formatted(length - limit) + " too many" : "");
+    help.classList.toggle("over-limit", over);
+    if (announce && over !== wasOver) {
+      status.textContent = over
+        ? "Your comment is longer than " + formatted(limit) + " characters."
+        : "Your comment fits again.";
+    }
+    wasOver = over;
+  }
+  body.addEventListener("input", function () { count(true); });
+  // An empty box keeps the server's "Up to 10,000 characters." until the
+  // first key: nothing on the page changes as it loads.
+  // A box the server gave back full (a refused comment) is counted at
+  // once, silently: its error message has said it already.
+  if (body.value) count(false);
 })();

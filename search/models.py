@@ -1,0 +1,316 @@
+"""Search over published posts and approved comments: one ranked list.
+
+The columns, the search_post table and the indexes live in the database
+(migrations/0001_initial.py); no model declares them, so nothing in Django
+ever writes them.
+
+How a query is matched (docs/search.md says more):
+- its words must match the row's tsvector (websearch_to_tsquery, through
+  a GIN index), and
+- each of its runs of Chinese, Japanese, Thai, ... must be a substring of
+  the row's folded text (LIKE, through a trigram GIN index).
+A row matching both parts (or the only part there is) is a hit.
+
+Hits come in three tiers: posts whose heading (title, artist, album)
+matches, then posts matching in their body, then comments. Within a tier,
+by score, then newest first. The score is ts_rank on the weighted tsvector
+(title and artist A, album B, body C; a comment's body counts 0.1, its
+author's name 0.05) plus, for each substring, the weight of the best field
+it was found in (title or artist 1.0, album 0.4, body 0.2; a comment's
+body 0.1, its name 0.05).
+
+Each tier ranks at most CANDIDATES rows, the first the index finds: ranking
+needs every candidate's row, so an unbounded "the" over a million comments
+would read them all. Beyond that the count says "1,000+" and a reader adds a
+word to narrow the search.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import nh3
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db import connection
+from django.db.models import F, Func, Value
+from django.db.models.functions import Replace
+from django.utils.safestring import mark_safe
+
+from comments.models import Comment
+from posts.models import Post
+
+CONFIG = "wflm_unaccent"
+CANDIDATES = 1000
+# ts_headline marks matches with these; comment bodies cannot hold control
+# characters, and snippet() copes with strays from imported posts.
+START, STOP = "\x02", "\x03"
+SNIPPET_CONTEXT = 80  # characters either side of a substring match
+_SPACES = re.compile(r"\s+")
+
+# websearch_to_tsquery on a literal is folded to a constant when the query
+# is planned, so the planner sees the real tsquery (and its estimates).
+_TSQUERY = "websearch_to_tsquery('wflm_unaccent', %(words)s)"
+# ts_rank weights are {D, C, B, A}. Posts: the defaults (body C 0.2, album
+# B 0.4, title and artist A 1.0). Comments: body D 0.1, name C 0.05.
+_POST_RANK = f"ts_rank(d.search_vector, {_TSQUERY}, 32)"
+_COMMENT_RANK = f"ts_rank('{{0.1, 0.05, 0, 0}}', c.search_vector, {_TSQUERY}, 32)"
+_POST_HEADING = "concat_ws(' ', p.title, p.artist, p.album)"
+
+
+@dataclass
+class Hit:
+    kind: str  # "post" or "comment"
+    url: str
+    post_title: str
+    author: str
+    date: datetime
+    snippet: str  # safe HTML
+
+
+@dataclass
+class Results:
+    total: int
+    hits: list
+    # More hits than were ranked: total is a lower bound.
+    capped: bool = False
+
+    @property
+    def count_label(self):
+        return f"{self.total:,}{'+' if self.capped else ''} result{'' if self.total == 1 else 's'}"
+
+
+def _like(index):
+    return f"'%%' || search_fold(%(sub{index})s) || '%%'"
+
+
+def _words(terms, vector, guard=True):
+    match = f"{vector} @@ {_TSQUERY}"
+    if terms.substrings:
+        # Words without a lexeme ("&|!") add no condition when a substring
+        # narrows the search; "-word" still excludes.
+        return f"(numnode({_TSQUERY}) = 0 OR {match})"
+    if guard:
+        # Without one, only exclusions ("-miles") match nothing rather than
+        # every row (querytree is 'T' when nothing can use the index).
+        return f"querytree({_TSQUERY}) <> 'T' AND {match}"
+    return match
+
+
+def _condition(terms, vector, text, guard=True):
+    """SQL: the row's vector matches the words and its text holds every substring."""
+    conditions = [_words(terms, vector, guard)] if terms.words else []
+    conditions += [f"{text} LIKE {_like(index)}" for index in range(len(terms.substrings))]
+    return " AND ".join(conditions)
+
+
+def _substring_scores(terms, fields):
+    """For each substring, the weight of the first of fields [(SQL text, weight)] holding it."""
+    scores = []
+    for index in range(len(terms.substrings)):
+        cases = " ".join(
+            f"WHEN search_fold({column}) LIKE {_like(index)} THEN {weight}" for column, weight in fields[:-1]
+        )
+        scores.append(f"CASE {cases} ELSE {fields[-1][1]} END")
+    return scores
+
+
+def ranked_ids_sql(terms, offset, limit, now):
+    """(SQL, params) of the query listing one page of hits, best first, with the total."""
+    post_score = " + ".join(
+        ([_POST_RANK] if terms.words else [])
+        + _substring_scores(terms, [("concat_ws(' ', p.title, p.artist)", 1.0), ("p.album", 0.4), ("", 0.2)])
+    )
+    comment_score = " + ".join(
+        ([_COMMENT_RANK] if terms.words else []) + _substring_scores(terms, [("c.body", 0.1), ("", 0.05)])
+    )
+    post_match = _condition(terms, "d.search_vector", "d.search_text")
+    heading = _condition(terms, "d.search_heading", f"search_fold({_POST_HEADING})", guard=False)
+    comment_match = _condition(terms, "c.search_vector", "search_comment_text(c.body, c.name)")
+    # Built only from this module's constants; the reader's text is in params.
+    sql = f"""
+        WITH hits AS (
+            (SELECT 3 AS tier, 'post' AS kind, p.id, p.published_at AS at, {post_score} AS score
+               FROM search_post d JOIN posts_post p ON p.id = d.post_id
+              WHERE p.published_at <= %(now)s AND {post_match} AND {heading}
+              LIMIT %(candidates)s)
+            UNION ALL
+            (SELECT 2, 'post', p.id, p.published_at, {post_score}
+               FROM search_post d JOIN posts_post p ON p.id = d.post_id
+              WHERE p.published_at <= %(now)s AND {post_match} AND NOT ({heading})
+              LIMIT %(candidates)s)
+            UNION ALL
+            (SELECT 1, 'comment', c.id, c.created_at, {comment_score}
+               FROM comments_comment c JOIN posts_post p ON p.id = c.post_id
+              WHERE c.status = 'approved' AND c.kind = 'comment' AND p.published_at <= %(now)s
+                AND {comment_match}
+              LIMIT %(candidates)s)
+        )
+        SELECT kind, id, count(*) OVER (),
+               count(*) FILTER (WHERE tier = 3) OVER () >= %(candidates)s
+               OR count(*) FILTER (WHERE tier = 2) OVER () >= %(candidates)s
+               OR count(*) FILTER (WHERE tier = 1) OVER () >= %(candidates)s
+          FROM hits
+         ORDER BY tier DESC, score DESC, at DESC, id DESC
+         LIMIT %(limit)s OFFSET %(offset)s
+    """  # noqa: S608
+    params = {
+        "now": now,
+        "words": terms.words,
+        "limit": limit,
+        "offset": offset,
+        "candidates": CANDIDATES,
+    }
+    params.update({f"sub{index}": substring for index, substring in enumerate(terms.substrings)})
+    return sql, params
+
+
+def _ranked_ids(terms, offset, limit, now):
+    """[(kind, id, total, capped)] for one page of hits, best first; one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(*ranked_ids_sql(terms, offset, limit, now))
+        return cursor.fetchall()
+
+
+def search(terms, *, offset, limit, now):
+    """One page of hits for terms (a search.query.Terms) and the total.
+
+    Queries: the ranked ids with the total (1), the page's posts (1, if
+    any) and the page's comments with their posts (1, if any).
+    """
+    rows = _ranked_ids(terms, offset, limit, now) if terms else []
+    total, capped = rows[0][2:] if rows else (0, False)
+    post_ids = [pk for kind, pk, *_ in rows if kind == "post"]
+    comment_ids = [pk for kind, pk, *_ in rows if kind == "comment"]
+    headline = _headline_options(terms)
+    posts, comments = {}, {}
+    if post_ids:
+        queryset = Post.objects.filter(pk__in=post_ids).only(
+            "title", "slug", "artist", "body", "excerpt", "published_at"
+        )
+        if headline:
+            queryset = queryset.annotate(headline=SearchHeadline(_strip_tags("body"), **headline))
+        posts = {post.pk: post for post in queryset}
+    if comment_ids:
+        queryset = (
+            Comment.objects.filter(pk__in=comment_ids)
+            .select_related("post")
+            .only("name", "body", "created_at", "post__title", "post__slug", "post__published_at")
+        )
+        if headline:
+            # Escaped first: ts_headline drops whatever looks like an HTML
+            # tag, and a plain-text comment's "<b>" is text to show.
+            queryset = queryset.annotate(headline=SearchHeadline(_escape("body"), **headline))
+        comments = {comment.pk: comment for comment in queryset}
+    hits = []
+    for kind, pk, *_ in rows:
+        if kind == "post" and pk in posts:
+            hits.append(_post_hit(posts[pk], terms))
+        elif kind == "comment" and pk in comments:
+            hits.append(_comment_hit(comments[pk], terms))
+    return Results(total=total, hits=hits, capped=capped)
+
+
+def _strip_tags(column):
+    return Func(F(column), function="search_strip_tags")
+
+
+def _escape(column):
+    escaped = F(column)
+    for char, entity in [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")]:
+        escaped = Replace(escaped, Value(char), Value(entity))
+    return escaped
+
+
+def _headline_options(terms):
+    if not terms.words:
+        return None
+    return {
+        "query": SearchQuery(terms.words, search_type="websearch", config=CONFIG),
+        "config": CONFIG,
+        "start_sel": START,
+        "stop_sel": STOP,
+        "max_words": 35,
+        "min_words": 15,
+    }
+
+
+def _post_hit(post, terms):
+    text = " ".join(html.unescape(nh3.clean(post.body, tags=set())).split()) or post.excerpt
+    return Hit(
+        kind="post",
+        url=post.get_absolute_url(),
+        post_title=post.title,
+        author=post.artist,
+        date=post.published_at,
+        snippet=snippet(getattr(post, "headline", None), text, terms.substrings, unescape=True),
+    )
+
+
+def _comment_hit(comment, terms):
+    return Hit(
+        kind="comment",
+        url=comment.get_absolute_url(),
+        post_title=comment.post.title,
+        author=comment.name,
+        date=comment.created_at,
+        snippet=snippet(getattr(comment, "headline", None), comment.body, terms.substrings, unescape=True),
+    )
+
+
+def snippet(headline, text, substrings, unescape=False):
+    """Safe HTML: the headline (or text around the first substring), escaped, matches in <mark>.
+
+    headline is ts_headline's output, matches between START and STOP;
+    None when the query had no words. unescape: the headline holds
+    entities (from HTML, or escaped for ts_headline), decoded before
+    escaping again; text (plain) never does.
+    """
+    if headline is None or (substrings and not any(s.lower() in headline.lower() for s in substrings)):
+        headline, unescape = _around(text, substrings), False
+    parts, inside = [], False
+    for index, piece in enumerate(_split_marks(headline)):
+        if index % 2:  # a marker
+            if (piece == START) != inside:
+                parts.append("<mark>" if not inside else "</mark>")
+                inside = not inside
+            continue
+        # Stripped tags leave runs of spaces.
+        piece = _SPACES.sub(" ", html.unescape(piece) if unescape else piece)
+        parts.append(_mark_substrings(html.escape(piece), substrings))
+    if inside:
+        parts.append("</mark>")
+    return mark_safe("".join(parts).strip())  # noqa: S308 (every piece of text is escaped above)
+
+
+def _split_marks(text):
+    """[text, marker, text, marker, ..., text]."""
+    pieces, current = [], []
+    for char in text:
+        if char in (START, STOP):
+            pieces += ["".join(current), char]
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current))
+    return pieces
+
+
+def _around(text, substrings):
+    """SNIPPET_CONTEXT characters either side of the first substring found in text."""
+    text = text.replace(START, " ").replace(STOP, " ")
+    lowered = text.lower()
+    found = [lowered.find(s.lower()) for s in substrings]
+    found = [position for position in found if position >= 0]
+    if not found:
+        return text[: 2 * SNIPPET_CONTEXT] + ("…" if len(text) > 2 * SNIPPET_CONTEXT else "")
+    start = max(0, min(found) - SNIPPET_CONTEXT)
+    end = min(len(text), min(found) + SNIPPET_CONTEXT)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def _mark_substrings(escaped, substrings):
+    # Substrings are runs of letters (no &, <, >), so they read the same escaped.
+    for substring in substrings:
+        escaped = escaped.replace(html.escape(substring), f"<mark>{html.escape(substring)}</mark>")
+    return escaped
