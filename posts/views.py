@@ -249,7 +249,9 @@ def post_detail(request, year, month, slug, page=None):
     # loaded when the page is rendered.
     stamp = stamp_cache.get(slug, Post.objects.page_stamp)
     _check_address(stamp and stamp.published_at, year, month, slug)
-    reply_to = request.GET.get("replytocom")
+    # No-JavaScript replies (?replytocom=<id>) are cached too, one entry per
+    # comment that can be replied to; any other value is the plain page.
+    reply_to = _reply_target(request, stamp.pk)
 
     def render():
         # Deleted since the stamp was read: 404. With its tags and neighbours, in the same query.
@@ -262,8 +264,20 @@ def post_detail(request, year, month, slug, page=None):
         form = CommentForm(post, initial=initial)
         return _render_post_page(request, post, form, reply_to=reply_to, page=page)
 
-    key = f"post:{stamp.pk}:{stamp.version}:{page}"
-    return pagecache.cached_page(request, key, stamp.last_modified, render)
+    key = f"post:{stamp.pk}:{stamp.version}:{page}:{reply_to or ''}"
+    return pagecache.cached_page(request, key, stamp.last_modified, render, parameters=POST_PAGE_PARAMETERS)
+
+
+POST_PAGE_PARAMETERS = pagecache.CACHEABLE_PARAMETERS | {"replytocom"}
+
+
+def _reply_target(request, post_id):
+    """?replytocom= as the id of an approved comment of this post, else None (one query when given)."""
+    reply_to = parse_id(request.GET.get("replytocom", ""))
+    if reply_to is None:
+        return None
+    exists = Comment.objects.approved().filter(pk=reply_to, post_id=post_id).exists()
+    return reply_to if exists else None
 
 
 def render_post_page(request, post, form, reply_to=None, status=200, page=None):
@@ -283,7 +297,7 @@ def _render_post_page(request, post, form, reply_to=None, status=200, page=None)
         parent_id = parse_id(form.data.get("parent", ""))
         if parent_id and not form.has_parent_error():
             reply_to_comment = thread.get(parent_id)
-    elif reply_to_id := parse_id(reply_to):
+    elif reply_to_id := parse_id(str(reply_to or "")):
         # No-JavaScript replies: ?replytocom=<id> turns the form into a reply.
         reply_to_comment = thread.get(reply_to_id)
         if reply_to_comment:

@@ -108,7 +108,7 @@ def test_html_is_compressed_for_clients_that_accept_it(client, post):
 
 @pytest.mark.parametrize(
     ("cookie", "query"),
-    [("sessionid", ""), ("wflm_pending", ""), ("wflm_commenter", ""), ("", "?replytocom=1"), ("", "?utm=x")],
+    [("sessionid", ""), ("wflm_pending", ""), ("wflm_commenter", ""), ("", "?utm=x")],
 )
 def test_personal_pages_bypass_the_cache(client, post, django_assert_num_queries, cookie, query):
     url = post.get_absolute_url() + query
@@ -161,3 +161,28 @@ def test_a_form_with_the_readers_text_is_never_stored(client, post):
 def test_a_signed_in_moderators_page_is_never_stored(admin_client, post):
     for url in [post.get_absolute_url(), "/"]:
         assert admin_client.get(url)["Cache-Control"] == "private, no-store"
+
+
+def test_reply_pages_are_cached_one_per_comment(client, post, django_assert_num_queries):
+    first = make_comment(post, name="First reader")
+    second = make_comment(post, name="Second reader")
+    url = post.get_absolute_url()
+    client.get(f"{url}?replytocom={first.pk}")
+    # The versions, and whether the comment can be replied to.
+    with django_assert_num_queries(2):
+        page = client.get(f"{url}?replytocom={first.pk}").content.decode()
+    assert 'Leave a Reply to <span class="reply-to-name">First reader' in page
+    other = client.get(f"{url}?replytocom={second.pk}").content.decode()
+    assert 'Leave a Reply to <span class="reply-to-name">Second reader' in other
+    assert f'name="parent" value="{second.pk}"' in other
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "0", "999999", "held"])
+def test_reply_pages_for_nothing_to_reply_to_are_the_plain_page(client, post, value):
+    held = make_comment(post, status="pending")
+    value = str(held.pk) if value == "held" else value
+    plain = client.get(post.get_absolute_url())
+    reply = client.get(post.get_absolute_url(), {"replytocom": value})
+    assert reply.status_code == 200
+    assert reply["ETag"] == plain["ETag"]
+    assert "Leave a Reply to" not in reply.content.decode()

@@ -178,10 +178,10 @@ def test_post_page_query_count_does_not_grow(client, django_assert_num_queries, 
 
 def test_replytocom_turns_the_form_into_a_reply(client, post, django_assert_num_queries):
     parent = make_comment(post, name="poetichigh")
-    # The reply target comes from the thread already loaded: still 4 queries
-    # (versions, post, top-level ids, the page's comments and pingbacks),
-    # and the header's 2 (site version, archive years); never cached.
-    with django_assert_num_queries(6):
+    # The versions, whether the comment can be replied to (the cache key),
+    # then on a miss the post, top-level ids, the page's comments and
+    # pingbacks, and the header's 2 (site version, archive years).
+    with django_assert_num_queries(7):
         html = client.get(post.get_absolute_url(), {"replytocom": parent.pk}).content.decode()
     assert 'Leave a Reply to <span class="reply-to-name">poetichigh</span>' in html
     assert f'name="parent" value="{parent.pk}"' in html
