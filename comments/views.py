@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from comments import cookies, notifications
 from comments.forms import CommentForm
+from comments.kept_form import kept_form_response
 from comments.models import Comment
 from comments.net import client_ip, user_agent
 from comments.threads import comment_url
@@ -30,10 +31,13 @@ def post_comment(request, post):
                 comment = form.save()
                 notifications.comment_posted(comment, request)
     if comment is None:
-        response = render_post_page(request, post, form, status=form.refusal_status)
         if form.refusal_status == 429:
+            # Flood control: a burst of POSTs must not cost a thread render
+            # each; the reader's text comes back on a page of its own.
+            response = kept_form_response(request, " ".join(form.non_field_errors()), status=429)
             response["Retry-After"] = str(max(1, settings.COMMENTS_FLOOD_SECONDS))
-        return response
+            return response
+        return render_post_page(request, post, form, status=form.refusal_status)
 
     # Straight to the thread page and anchor where the new comment shows.
     response = redirect(comment_url(comment))

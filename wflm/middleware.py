@@ -20,17 +20,15 @@ usable, and the next request connects afresh.
 import logging
 import sys
 
-from django import forms
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.utils.encoding import escape_uri_path
 from django.views import defaults
 
-from comments.forms import CommentForm
+from comments.kept_form import kept_form_response
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Long enough for a PostgreSQL restart, short enough that a reader retries.
@@ -74,20 +72,12 @@ def database_unavailable(request, exception):
         " ".join(str(exception).split()),
     )
     if _is_comment_post(request):
-        form = CommentForm(None, initial=_typed_values(request))
-        context = {
-            "form": form,
-            "message": COULD_NOT_SAVE,
-            "action": request.path,
-            "form_token": get_token(request),
-        }
-        content = loader.render_to_string("comments/could_not_save.html", context)
+        response = kept_form_response(request, COULD_NOT_SAVE, status=503)
     else:
-        content = loader.render_to_string("503.html")
-    response = HttpResponse(content, status=503)
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        # A proxy or browser must not keep the outage once the database is back.
+        add_never_cache_headers(response)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    # A proxy or browser must not keep the outage once the database is back.
-    add_never_cache_headers(response)
     # Logged above: Django would log it again, and with a traceback when it
     # comes through handler500.
     response._has_been_logged = True
@@ -102,18 +92,3 @@ def _is_comment_post(request):
         return resolve(request.path_info).view_name == "posts:detail"
     except Resolver404:
         return False
-
-
-def _typed_values(request):
-    """Every field of the comment form as it was sent, hidden ones included.
-
-    The signed timestamp stays the original one: a fresh one would make a
-    quick second try look like a bot's.
-    """
-    values = {}
-    for name, field in CommentForm.base_fields.items():
-        if isinstance(field, forms.BooleanField):
-            values[name] = bool(request.POST.get(name))
-        else:
-            values[name] = request.POST.get(name, "")
-    return values

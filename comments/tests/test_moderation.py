@@ -441,3 +441,16 @@ def test_a_forged_or_expired_remember_cookie_prefills_nothing(client, post, salt
 def test_notify_me_is_stored(client, post):
     post_reply(client, post, notify_replies="on")
     assert Comment.objects.get().notify_replies is True
+
+
+def test_a_flood_refusal_costs_no_thread_render(client, post):
+    # A burst of POSTs from one address: each refusal answers with the
+    # reader's form on its own page, not the whole thread.
+    for number in range(30):
+        make_comment(post, email="other@example.com", body=f"Comment {number}.")
+    make_comment(post, email="other@example.com", ip_address=IP, body="Just now.")
+    page = post_reply(client, post, body="Flooded words.")
+    html = page.content.decode()
+    assert page.status_code == 429 and "Comment 12." not in html
+    assert 'name="key"' in html and 'name="ts"' in html and "Flooded words.</textarea>" in html
+    assert page["Cache-Control"].startswith("max-age=0")
