@@ -389,6 +389,11 @@ def public_pages():
         ]
         for comment in post.comments.approved()[:3]:
             pages.append(f"{post.get_absolute_url()}?replytocom={comment.pk}")
+        if post.get_artist_url():
+            pages.append(post.get_artist_url())
+        pages += [tag.get_absolute_url() for tag in post.tags.all()]
+    # The artists list, and search results with their highlighted snippets.
+    pages += ["/artists/", *(f"/search/?q={word}" for word in ("script", "alert", "onerror", "javascript"))]
     return list(dict.fromkeys(pages))
 
 
@@ -435,9 +440,36 @@ def feed_problems(client):
     return found
 
 
+def json_problems(client):
+    """Each post's comments.json: bodies are HTML for embedding, links are followed."""
+    found = {}
+    for post in Post.objects.all():
+        url = f"{post.get_absolute_url()}comments.json"
+        response = client.get(url)
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        problems, pending = [], [json.loads(response.content)]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, list):
+                pending += value
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if key == "body" and isinstance(item, str):
+                        problems += unsafe_markup(f"<!DOCTYPE html><title>json</title><body>{item}</body>")
+                    elif key.endswith(("url", "permalink", "prev", "next")) and isinstance(item, str):
+                        if normalised_url(item).startswith(DANGEROUS_SCHEMES):
+                            problems.append(f"a dangerous {key}: {item!r}")
+                    else:
+                        pending.append(item)
+        if problems:
+            found[url] = problems
+    return found
+
+
 def assert_safe_everywhere(admin_client):
     assert problems_on(Client(), public_pages()) == {}
     assert problems_on(admin_client, admin_pages()) == {}
+    assert json_problems(Client()) == {}
 
 
 # --- The tests ---------------------------------------------------------------------------
