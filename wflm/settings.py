@@ -345,7 +345,14 @@ for _name in ["COMMENTS_REMEMBER_DAYS", "COMMENTS_PENDING_DAYS", "COMMENTS_UNSUB
 # Django's cache; local memory by default (one per worker). A shared cache
 # (redis://..., memcached://...) lets all workers share cached pages.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://wflm")}
-CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
+# Options are per backend: MAX_ENTRIES bounds the in-process caches (local
+# memory, files); Django's Redis backend hands its OPTIONS to the redis
+# client, which refuses unknown ones (Redis bounds itself: maxmemory).
+if CACHES["default"]["BACKEND"] in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
 # Anonymous page views are cached for this long (they are also replaced at
 # once on any change, see posts/pagecache.py). PAGE_CACHE=off turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600) if env.bool("PAGE_CACHE", default=True) else 0
