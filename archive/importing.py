@@ -11,8 +11,10 @@ from django.utils import timezone
 from archive.importers import IMPORTERS, detect_format
 from archive.importers.base import Cleaner, ImportFailed, Report
 from archive.importers.seed import file_date
+from archive.importers.xml import USUAL_PREFIXES, UndeclaredPrefix
 from archive.models import ImportRun
 from archive.pipeline import PARALLEL_FROM_BYTES, BackgroundRecords
+from archive.restore import RestoreWriter, is_our_export
 from archive.writer import ArchiveWriter
 
 HEAD_BYTES = 64 * 1024
@@ -78,12 +80,24 @@ def import_file(path, options):
                 raise ImportFailed("--replies applies to saved post pages (--format seed) only.")
             importer = _importer(result.format, options, report, path)
             try:
-                with transaction.atomic():
-                    _write(importer, stream, options, result, started)
-                    if options.dry_run:
-                        raise _DryRunRollback
-            except _DryRunRollback:
+                _attempt(importer, stream, options, result, started)
+            except UndeclaredPrefix:
+                if not hasattr(importer, "declare_prefixes"):
+                    raise
+                # Rolled back: read the whole file again, from a fresh report,
+                # with the usual prefixes declared (a second failure is final).
+                report = result.report = Report()
                 result.run = None
+                stream.seek(0)
+                importer = _importer(result.format, options, report, path)
+                importer.declare_prefixes = True
+                try:
+                    _attempt(importer, stream, options, result, started)
+                except UndeclaredPrefix as error:
+                    raise ImportFailed(
+                        f"{str(error).removesuffix('.')}, even with the usual prefixes "
+                        f"({', '.join(USUAL_PREFIXES)}) declared."
+                    ) from error
     except ImportFailed as error:
         result.error = str(error)
     except OSError as error:
@@ -109,6 +123,16 @@ def import_file(path, options):
             error=result.error,
         )
     return result
+
+
+def _attempt(importer, stream, options, result, started):
+    try:
+        with transaction.atomic():
+            _write(importer, stream, options, result, started)
+            if options.dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        result.run = None
 
 
 def _size(stream):
@@ -148,10 +172,17 @@ def _write(importer, stream, options, result, started):
         return (records.site if background else None) or importer.site
 
     writer = None
+    counts = result.report.counts
     for record in records:
+        # The file's own totals, whatever was new: a second import says them.
+        counts["file_posts"] += 1
+        counts["file_comments"] += len(record.comments)
+        counts["file_replies"] += sum(1 for comment in record.comments if comment.parent_key is not None)
         if writer is None:
             result.site = site_of()
-            writer = ArchiveWriter(
+            # Our own export is restored (ids kept, no source record for it); anything else is merged.
+            writer_class = RestoreWriter if is_our_export(record) else ArchiveWriter
+            writer = writer_class(
                 site=result.site,
                 report=result.report,
                 run=run,

@@ -35,7 +35,7 @@ def _produce(importer, path, queue):
                 queue.put(("record", render_bodies(record), importer.site))
         queue.put(("done", importer.report, importer.site))
     except ImportFailed as error:
-        queue.put(("failed", str(error), importer.report))
+        queue.put(("failed", error, importer.report))  # the exception itself: its kind matters
     except BaseException:  # noqa: BLE001 (reported to the parent, which fails the import)
         queue.put(("crashed", traceback.format_exc(), None))
 
@@ -73,7 +73,7 @@ class BackgroundRecords:
                     return
                 elif kind == "failed":
                     self.report = extra
-                    raise ImportFailed(payload)
+                    raise payload
                 else:
                     raise RuntimeError(f"the parsing process failed:\n{payload}")
         finally:

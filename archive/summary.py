@@ -5,6 +5,15 @@ def _join(counter):
     return ", ".join(f"{name} {count:,}" for name, count in sorted(counter.items(), key=lambda kv: -kv[1]))
 
 
+def _count(number, singular, plural=None):
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _nothing_new(get):
+    created = get("posts_created", 0) + get("comments_created", 0) + get("tag_links_created", 0)
+    return not created and bool(get("posts_existing", 0) or get("comments_existing", 0))
+
+
 def summary_lines(report):
     counts = report.counts if hasattr(report, "counts") else report
     get = counts.get
@@ -13,6 +22,18 @@ def summary_lines(report):
     skipped = report.skipped if hasattr(report, "skipped") else get("skipped", {})
     depths = report.depths if hasattr(report, "depths") else {int(k): v for k, v in get("depths", {}).items()}
     type_counts = report.types if hasattr(report, "types") else get("types", {})
+    if _nothing_new(get):
+        # Zeros ("replies: 0; maximum depth 0") would describe the run, not the file.
+        lines = [
+            "nothing new: everything in the file was imported before",
+            f"in the file: {_count(get('file_posts', get('posts_existing', 0)), 'post')} "
+            f"({get('posts_with_comments', 0):,} with comments), "
+            f"{_count(get('file_comments', get('comments_existing', 0)), 'comment')}"
+            + (f" ({_count(get('file_replies'), 'reply', 'replies')})" if "file_replies" in counts else ""),
+        ]
+        if skipped:
+            lines.append(f"skipped: {_join(skipped)}")
+        return lines
     lines = [
         f"posts: {get('posts_created', 0):,} created"
         + (f" ({_join(type_counts)})" if type_counts else "")

@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from archive.bulk import copy_into
+from archive.importers.base import check_body
 from archive.models import CommentSource, PostSource, path_key
 from archive.thread_order import ThreadPlanner
 from comments.models import Comment
-from comments.text import plain_text_to_html
+from comments.text import comment_to_html
 from posts.models import Post, Tag, clean_tag_name, parse_title, slug_for_artist
 
 COMMENT_BATCH = 2_000
@@ -82,7 +83,7 @@ SOURCE_COLUMNS = ["comment_id", "run_id"] + [name for name, _ in SOURCE_FIELDS]
 
 def comment_html(body):
     """The body_html Comment.save() would store (bulk_create does not call save())."""
-    return plain_text_to_html(body)
+    return comment_to_html(body)
 
 
 class ArchiveWriter:
@@ -325,6 +326,7 @@ class ArchiveWriter:
             original_id = (
                 comment.original_id if comment.comment_original_id is None else comment.comment_original_id
             )
+            check_body(comment, f"{record.label}, comment {original_id or comment.key}", self.report)
             comments.append(
                 (
                     new_id,

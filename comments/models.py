@@ -10,8 +10,8 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 
 from comments.text import (
+    comment_to_html,
     normalise_newlines,
-    plain_text_to_html,
     reject_control_characters,
     reject_line_breaks_and_bidi_controls,
 )
@@ -223,7 +223,7 @@ class Comment(models.Model):
         validators=[URLValidator(schemes=["http", "https"]), reject_control_characters],
     )
     body = models.TextField(validators=[MaxLengthValidator(BODY_MAX_LENGTH), reject_control_characters])
-    # body rendered once at write time (escaped, paragraphs, links).
+    # body rendered once at write time (escaped, paragraphs, links, the allowed tags).
     body_html = models.TextField(editable=False, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMENT)
@@ -301,7 +301,7 @@ class Comment(models.Model):
 
     def save(self, *args, **kwargs):
         self.body = normalise_newlines(self.body)
-        self.body_html = plain_text_to_html(self.body)
+        self.body_html = comment_to_html(self.body)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -135,15 +135,20 @@ def _wants_to_hear(parent, reply):
     )
 
 
+def _absolute(request, path):
+    # SITE_URL when set: behind a proxy the request's own host may be an inner one.
+    if settings.SITE_URL_FROM_ENVIRONMENT:
+        return settings.SITE_URL + path
+    return request.build_absolute_uri(path)
+
+
 def _reply_message(reply, parent, request):
-    unsubscribe_url = request.build_absolute_uri(
-        reverse("comments:unsubscribe", args=[unsubscribe_token(parent)])
-    )
+    unsubscribe_url = _absolute(request, reverse("comments:unsubscribe", args=[unsubscribe_token(parent)]))
     context = {
         "reply": reply,
         "parent": parent,
         "post": reply.post,
-        "reply_url": request.build_absolute_uri(reply.get_absolute_url()),
+        "reply_url": _absolute(request, reply.get_absolute_url()),
         "unsubscribe_url": unsubscribe_url,
     }
     return mail.EmailMessage(
@@ -160,12 +165,12 @@ def _reply_message(reply, parent, request):
 
 def _moderator_message(comment, request):
     def admin_url(name, *args):
-        return request.build_absolute_uri(reverse(f"admin:comments_comment_{name}", args=args))
+        return _absolute(request, reverse(f"admin:comments_comment_{name}", args=args))
 
     context = {
         "comment": comment,
         "post": comment.post,
-        "post_url": request.build_absolute_uri(comment.post.get_absolute_url()),
+        "post_url": _absolute(request, comment.post.get_absolute_url()),
         "rule": comment.get_moderation_rule_display(),
         "links": [(action, admin_url("moderate", comment.pk, action)) for action in MODERATION_ACTIONS],
         "change_url": admin_url("change", comment.pk),

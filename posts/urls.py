@@ -91,6 +91,11 @@ urlpatterns = [
     path("sitemap-<slug:section>.xml", machine.sitemap_section, name="sitemap_section"),
     path("robots.txt", machine.robots_txt, name="robots"),
     path("comments/<id:comment_id>/", views.comment_permalink, name="comment"),
+    path(
+        "comments/by-original-id/<id:post_id>/<str:original_id>/",
+        views.comment_by_original_id,
+        name="comment_by_original_id",
+    ),
     path("artists/", views.artist_list, name="artists"),
     path("artists/<uslug:slug>/", views.artist_detail, name="artist"),
     path("tags/<uslug:slug>/", views.tag_detail, name="tag"),

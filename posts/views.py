@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Count, Max
+from django.db.models import Case, Count, Max, Q, When
 from django.db.models.functions import JSONObject, Lower
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -323,3 +323,28 @@ def comment_permalink(request, comment_id):
         post__published_at__lte=timezone.now(),
     )
     return HttpResponsePermanentRedirect(comment_url(comment))
+
+
+@require_safe
+def comment_by_original_id(request, post_id, original_id):
+    """Where an imported comment shows, by its id on the old blog: {"id", "url"} (null: none).
+
+    Old links (#comment-<old id>) reach page 1 of a thread; static/js/old-anchor.js
+    asks here when that anchor is on another page. As on the page, an id of
+    ours wins over an old id (#comment-<id> on another page of the thread).
+    """
+    ours = parse_id(original_id)
+    match = Q(original_id=original_id) | Q(pk=ours) if ours else Q(original_id=original_id)
+    comment = (
+        Comment.objects.approved()
+        .conversation()
+        .select_related("post")
+        .only("id", "path", "post")
+        .filter(match, post_id=post_id, post__published_at__lte=timezone.now())
+        .order_by(Case(When(pk=ours or 0, then=0), default=1), "id")
+        .first()
+    )
+    if comment is None:
+        # Not an error of the page's: an old link to a comment not kept (or held).
+        return JsonResponse({"id": None, "url": None})
+    return JsonResponse({"id": comment.pk, "url": comment_url(comment)})

@@ -44,6 +44,20 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The archive's public address, for absolute URLs made outside a request
+# (exports) and in e-mails. Unset: `make run`'s address (HOST, PORT), and
+# e-mails use the address the reader's request came in on.
+SITE_URL_FROM_ENVIRONMENT = bool(env.str("SITE_URL", default=""))
+_serve_host = env.str("HOST", default="127.0.0.1")
+if _serve_host in {"0.0.0.0", "::", ""}:  # noqa: S104 (every interface: this machine's own address)
+    _serve_host = "127.0.0.1"
+SITE_URL = env.str(
+    "SITE_URL",
+    default=f"http://{f'[{_serve_host}]' if ':' in _serve_host else _serve_host}:{env.str('PORT', default='8000')}",
+).rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")) or "/" in SITE_URL.split("://", 1)[1]:
+    raise ImproperlyConfigured(f"SITE_URL must be http(s)://host[:port] with no path, not {SITE_URL!r}.")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -258,6 +272,12 @@ if COMMENTS_FIRST_PAGE not in ("oldest", "newest"):
 POSTS_PER_PAGE = env.int("POSTS_PER_PAGE", default=10)
 if POSTS_PER_PAGE < 1:
     raise ImproperlyConfigured("POSTS_PER_PAGE must be at least 1.")
+# An imported comment body longer than this is held (pending) for a
+# moderator, and its page shows only this much of it (a form comment is
+# at most 10,000 characters).
+IMPORT_MAX_BODY_CHARS = env.int("IMPORT_MAX_BODY_CHARS", default=100_000)
+if IMPORT_MAX_BODY_CHARS < 10_000:
+    raise ImproperlyConfigured("IMPORT_MAX_BODY_CHARS must be at least 10000 (a form comment's limit).")
 
 
 # --- Moderation -----------------------------------------------------------------

@@ -13,10 +13,11 @@ import ipaddress
 import zoneinfo
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
-from archive.text import remove_control_characters, unescape_repeatedly
+from archive.text import convert_html, remove_control_characters, unescape_repeatedly
 from comments.models import Comment
 from comments.text import LINE_BREAKS, remove_bidi_controls
 
@@ -323,3 +324,31 @@ def parse_status_map(text):
             )
         mapping[source] = target
     return mapping
+
+
+def check_body(comment, where, report):
+    """What the report says about one comment's body before it is written.
+
+    A body whose source HTML was reduced (the importer kept that HTML in
+    extra["html"]) is listed, with what went; a body longer than
+    IMPORT_MAX_BODY_CHARS is held for a moderator (its page shows only
+    that much of it, see comments.text.comment_to_html).
+    """
+    source = comment.extra.get("html")
+    if source:
+        report.counts["bodies_reduced"] += 1
+        # Naming what went costs a second parse: only for warnings kept.
+        reduced = ", ".join(convert_html(source)[1]) if len(report.warnings) < MAX_WARNINGS else ""
+        report.warn(
+            f"{where}: body reduced ({reduced or 'markup'} not kept as such); "
+            "the original HTML is in its source record."
+        )
+    limit = settings.IMPORT_MAX_BODY_CHARS
+    if len(comment.body) > limit:
+        report.counts["bodies_held_too_long"] += 1
+        if comment.status == Comment.Status.APPROVED:
+            comment.status = Comment.Status.PENDING
+        report.warn(
+            f"{where}: body of {len(comment.body):,} characters is longer than IMPORT_MAX_BODY_CHARS "
+            f"({limit:,}); held for moderation ({comment.status}), shown cut at {limit:,}."
+        )

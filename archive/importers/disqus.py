@@ -111,7 +111,11 @@ class DisqusImporter:
         if _true(fields.get("isDeleted")):
             extra["deleted"] = True
             self.report.warn(f"{label}: the thread is marked deleted on Disqus; its comments are kept.")
-        published_at = _date(fields.get("createdAt"))
+        # A site that moved to Disqus gives every old thread the date of the
+        # move: the post is at least as old as its first comment.
+        published_at = min(
+            filter(None, [_date(fields.get("createdAt")), *(c.created_at for c in comments)]), default=None
+        )
         return PostRecord(
             key=thread_id,
             label=label,

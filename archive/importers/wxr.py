@@ -13,7 +13,7 @@ import json
 from urllib.parse import unquote, urlsplit
 
 from archive.importers.base import CommentRecord, PostRecord, parse_naive
-from archive.importers.xml import local_name, stream_elements
+from archive.importers.xml import DeclaringPrefixes, local_name, stream_elements
 from archive.text import html_to_text
 
 IMPORTED_TYPES = {"post", "page"}
@@ -41,6 +41,8 @@ class WXRImporter:
         self.last_offset = None
         self.items = 0
         self.post_keys = set()
+        # Set for a second read of a file that uses undeclared prefixes (see import_file).
+        self.declare_prefixes = False
 
     @property
     def site(self):
@@ -49,7 +51,24 @@ class WXRImporter:
         )
 
     def records(self, stream):
-        for element, parent_name in stream_elements(stream, containers={"channel"}):
+        seen = None
+        if self.declare_prefixes:
+            stream, seen = DeclaringPrefixes(stream), set()
+        yield from self._records(stream, seen)
+        if seen is not None:
+            used = [prefix for namespace, prefix in stream.declared.items() if namespace in seen]
+            # First among the warnings: it says how the whole file was read.
+            self.report.warnings.insert(
+                0,
+                f"undeclared namespace prefixes ({', '.join(used) or 'none used'}) were declared: "
+                "the file uses them without declaring them (as WordPress.com exports of 2011-2012 "
+                "do), so it was read with WordPress's usual declarations.",
+            )
+            self.report.warning_total += 1
+            self.report.counts["undeclared_prefixes_declared"] = len(used)
+
+    def _records(self, stream, seen):
+        for element, parent_name in stream_elements(stream, containers={"channel"}, namespaces_seen=seen):
             name = local_name(element.tag)
             if name == "item":
                 record = self._item(element)

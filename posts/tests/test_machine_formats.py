@@ -360,7 +360,7 @@ def test_comments_json_is_the_thread_as_a_tree(client):
         "author": "poetichigh",
         "author_url": "https://poetic.example/",
         "date": first.created_at.isoformat(),
-        "body": "<p>First &lt;b&gt;!&lt;/b&gt;</p>",
+        "body": "<p>First <b>!</b></p>",
         "permalink": f"http://testserver/comments/{first.pk}/",
         "children": top["children"],
     }

@@ -2,13 +2,13 @@ import os
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from archive.exporters import EXPORTERS
 from archive.exporters.records import archive_counts
 
-DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 PROGRESS_EVERY = 1_000
 
 
@@ -24,15 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="File to write (written whole or not at all); default: stdout.")
         parser.add_argument(
             "--site-url",
-            default=DEFAULT_SITE_URL,
-            help=f"This archive's public address, for links and as the export's source name "
-            f"(default {DEFAULT_SITE_URL}).",
+            default=None,
+            help="This archive's public address, for links and as the export's source name "
+            "(default: the SITE_URL setting).",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Count what would be exported; write nothing."
         )
 
     def handle(self, *args, format, output, site_url, dry_run, verbosity, **options):
+        site_url = site_url or settings.SITE_URL
         # With the export on stdout, messages go to stderr.
         self.messages = self.stderr if not output and not dry_run else self.stdout
         if dry_run:
