@@ -1,7 +1,8 @@
 """CACHE_URL=redis://... works: the page cache shared by every worker and app server.
 
 Needs a Redis server: the one at REDIS_URL (e.g. redis://127.0.0.1:6379/15),
-else one started here from `redis-server` on a free port.
+else one started here from `redis-server` on a free port (skipped, saying
+so, where neither exists; .ci/run installs redis-server).
 """
 
 import os
@@ -30,7 +31,9 @@ def redis_url(tmp_path_factory):
         return
     server = shutil.which("redis-server")
     if server is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
+        # As the browser tests do without Chromium: `make test` on a bare
+        # machine says what is missing; .ci/run installs it, so CI never skips.
+        pytest.skip("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
     port = free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
