@@ -229,14 +229,17 @@ class Avatars:
 
     def __init__(self):
         self.key = hashlib.sha256(b"wflm.comments.avatar:" + settings.SECRET_KEY.encode()).digest()
-        self.made = {}
 
     def for_commenter(self, email, name):
         seed = f"email:{email.strip().lower()}" if email else f"name:{name.strip().lower()}"
-        svg = self.made.get(seed)
-        if svg is None:
-            svg = self.made[seed] = avatar_svg(hmac.new(self.key, seed.encode(), hashlib.sha256).digest())
-        return svg
+        return _avatar(self.key, seed)
+
+
+# A commenter's picture never changes (it is a function of the key and the
+# seed): made once per process, not once per page render; bounded.
+@functools.lru_cache(maxsize=20_000)
+def _avatar(key, seed):
+    return avatar_svg(hmac.new(key, seed.encode(), hashlib.sha256).digest())
 
 
 def avatar_svg(digest):

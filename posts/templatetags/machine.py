@@ -5,6 +5,7 @@ page has loaded already.
 """
 
 import html
+import itertools
 import json
 import re
 
@@ -59,6 +60,12 @@ def plain_text(body_html, length=COMMENT_TEXT_LENGTH):
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+# The first comments of the page, not all: search engines read a handful,
+# and a 10,000-comment page would otherwise carry its thread twice (time
+# and memory: make bench). commentCount still counts them all.
+JSON_LD_COMMENTS = 20
+
+
 @register.simple_tag(takes_context=True)
 def blog_posting_json_ld(context, post, thread):
     """The post as a schema.org BlogPosting, with the comments on this page."""
@@ -84,8 +91,7 @@ def blog_posting_json_ld(context, post, thread):
                 "text": plain_text(comment.body_html),
                 "url": f"{comment_prefix}{comment.pk}/",
             }
-            for comment in thread
-            if comment.is_approved
+            for comment in itertools.islice((c for c in thread if c.is_approved), JSON_LD_COMMENTS)
         ],
     }
     if post.artist and post.album:

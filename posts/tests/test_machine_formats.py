@@ -17,6 +17,7 @@ from comments.threads import Thread
 from conftest import make_comment, make_post
 from posts import sitemaps
 from posts.models import Post, Tag
+from posts.templatetags.machine import JSON_LD_COMMENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -308,7 +309,10 @@ def test_the_head_tags_reuse_the_loaded_thread(rf, django_assert_num_queries, si
     )
     with django_assert_num_queries(0):
         html = template.render(Context({"request": rf.get("/"), "post": post, "thread": thread}))
-    assert len(json_ld(html)["comment"]) == min(size, 50)
+    # The first JSON_LD_COMMENTS of the page's comments; commentCount counts all.
+    data = json_ld(html)
+    assert len(data["comment"]) == min(size, JSON_LD_COMMENTS)
+    assert data["commentCount"] == size
 
 
 def test_post_page_query_count_does_not_grow_with_the_json_ld(client):
@@ -321,7 +325,8 @@ def test_post_page_query_count_does_not_grow_with_the_json_ld(client):
             make_comment(post, name=f"reader {number}")
         with CaptureQueriesContext(connection) as queries:
             html = client.get(post.get_absolute_url()).content.decode()
-        assert len(json_ld(html)["comment"]) == min(size, 50)
+        # The first comments of the page (50 to a page here); commentCount counts all.
+        assert len(json_ld(html)["comment"]) == min(size, JSON_LD_COMMENTS)
         counts.append(len(queries))
     assert counts[0] == counts[1]
 
