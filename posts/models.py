@@ -176,9 +176,6 @@ class Post(models.Model):
             # The lists' cache version (SiteVersion.current): the latest changes.
             models.Index(fields=["updated_at"], name="post_updated_idx"),
             models.Index(fields=["thread_changed_at"], name="post_thread_changed_idx"),
-            # The archive's size (posts and responses published so far) by an
-            # index-only scan, not a read of every post's body.
-            models.Index(fields=["published_at"], include=["response_count"], name="post_size_idx"),
             # An artist's page (its posts, newest first) and /artists/ (grouped by slug).
             models.Index(fields=["artist_slug", "-published_at", "-id"], name="post_artist_idx"),
         ]
