@@ -23,7 +23,7 @@ from archive.writer import (
     SOURCE_FIELDS,
     ArchiveWriter,
     _source_fields,
-    comment_html,
+    comment_row,
 )
 from comments.models import Comment
 from posts.models import Post, slug_for_artist
@@ -149,23 +149,8 @@ class RestoreWriter(ArchiveWriter):
             depth = depth_of.get(parent_id, 0) + 1 if parent_id else 1
             depth_of[comment_id] = depth
             comments.append(
-                (
-                    comment_id,
-                    post_ids[id(record)],
-                    parent_id,
-                    comment.name,
-                    comment.email,
-                    comment.url,
-                    comment.body,
-                    comment.body_html if comment.body_html is not None else comment_html(comment.body),
-                    comment.status,
-                    comment.kind,
-                    comment.created_at,
-                    comment.ip_address,
-                    comment.user_agent,
-                    (comment.comment_original_id or "")[:64],
-                    comment.reply_inferred,
-                    *(comment.exact.get(name, default) for name, default in EXACT_COMMENT_FIELDS),
+                comment_row(
+                    comment, comment_id, post_ids[id(record)], parent_id, comment.comment_original_id or ""
                 )
             )
             for other in comment.other_sources:

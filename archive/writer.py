@@ -86,6 +86,28 @@ def comment_html(body):
     return comment_to_html(body)
 
 
+def comment_row(comment, comment_id, post_id, parent_id, original_id):
+    """The COMMENT_COLUMNS (then EXACT_COMMENT_FIELDS) row COPY writes for one comment."""
+    return (
+        comment_id,
+        post_id,
+        parent_id,
+        comment.name,
+        comment.email,
+        comment.url,
+        comment.body,
+        comment.body_html if comment.body_html is not None else comment_html(comment.body),
+        comment.status,
+        comment.kind,
+        comment.created_at,
+        comment.ip_address,
+        comment.user_agent,
+        original_id[:64],
+        comment.reply_inferred,
+        *(comment.exact.get(name, default) for name, default in EXACT_COMMENT_FIELDS),
+    )
+
+
 class ArchiveWriter:
     def __init__(self, *, site, report, run=None, infer_replies=False, now=None, progress=None):
         self.site = site
@@ -327,26 +349,7 @@ class ArchiveWriter:
                 comment.original_id if comment.comment_original_id is None else comment.comment_original_id
             )
             check_body(comment, f"{record.label}, comment {original_id or comment.key}", self.report)
-            comments.append(
-                (
-                    new_id,
-                    post_ids[id(record)],
-                    parent_id,
-                    comment.name,
-                    comment.email,
-                    comment.url,
-                    comment.body,
-                    comment.body_html if comment.body_html is not None else comment_html(comment.body),
-                    comment.status,
-                    comment.kind,
-                    comment.created_at,
-                    comment.ip_address,
-                    comment.user_agent,
-                    original_id[:64],
-                    comment.reply_inferred,
-                    *(comment.exact.get(name, default) for name, default in EXACT_COMMENT_FIELDS),
-                )
-            )
+            comments.append(comment_row(comment, new_id, post_ids[id(record)], parent_id, original_id))
             sources.append(
                 (
                     new_id,

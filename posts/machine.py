@@ -20,7 +20,6 @@ from comments.threads import Thread
 from posts import pagecache, sitemaps
 from posts.models import Post, SiteVersion, permalink_kwargs
 from posts.stamps import stamp_cache
-from wflm.ids import parse_id
 
 # Deeper replies are listed among their parent's siblings (each still names
 # its parent): a reply chain thousands deep must not exhaust json's recursion.
@@ -61,9 +60,9 @@ def sitemap_section(request, section):
     on ?page only. Queries: the site version, then the page's count and rows.
     """
     found = sitemaps.sections().get(section)
-    page = _page_number(request)
-    if found is None or page is None:
+    if found is None:
         raise Http404("No such sitemap.")
+    page = pagecache.page_number(request)
     version, changed_at = SiteVersion.current()
 
     def render():
@@ -86,11 +85,6 @@ def _not_for_indexing(response):
     # As the framework's sitemap views: the sitemap lists pages, it is not one.
     response["X-Robots-Tag"] = "noindex, noodp, noarchive"
     return response
-
-
-def _page_number(request):
-    value = request.GET.get("page")
-    return 1 if value is None else parse_id(value, max_digits=6)
 
 
 @require_safe

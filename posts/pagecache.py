@@ -24,10 +24,12 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+
+from wflm.ids import parse_id
 
 CSRF_TOKEN = "csrf-token"  # noqa: S105 (a value's name, not a secret)
 
@@ -91,6 +93,21 @@ def _join(request, parts):
         if name not in values:
             values[name] = _per_request_values[name](request).encode()
     return b"".join(values[part] if index % 2 else part for index, part in enumerate(parts))
+
+
+def page_number(request):
+    """?page= as a page number (1 when absent), or 404 for anything else.
+
+    Read before the cache, so that ?page=a1, ?page=01, ?page=999999 make
+    no new cache entries or ETags.
+    """
+    value = request.GET.get("page")
+    if value is None:
+        return 1
+    number = parse_id(value, max_digits=6)
+    if number is None:
+        raise Http404("No such page.")
+    return number
 
 
 def is_cacheable(request, parameters=CACHEABLE_PARAMETERS):

@@ -79,7 +79,7 @@ def _post_list_page(
     """
     # One cache entry and ETag per real page: ?page=a1, ?page=01, ?page=999 are
     # not new pages (a 404, or page 1 under its one key).
-    page_number = _list_page_number(request)
+    page_number = pagecache.page_number(request)
     version, changed_at = SiteVersion.current()
 
     def render():
@@ -130,7 +130,7 @@ def artist_list(request):
     1 query on a hit (the site version); on a miss 2 more: the count of
     artists and one grouped query for the page (albums aggregated per artist).
     """
-    page_number = _list_page_number(request)
+    page_number = pagecache.page_number(request)
     version, changed_at = SiteVersion.current()
 
     def render():
@@ -189,7 +189,7 @@ def tag_detail(request, slug):
     it, see posts/migrations/0009); on a miss 3 more: the tag, the count,
     the page.
     """
-    page_number = _list_page_number(request)
+    page_number = pagecache.page_number(request)
     version, changed_at = SiteVersion.current()
 
     def render():
@@ -204,17 +204,6 @@ def tag_detail(request, slug):
         ).render()
 
     return pagecache.cached_page(request, f"tag:{slug}:{version}:{page_number}", changed_at, render)
-
-
-def _list_page_number(request):
-    """?page= as a page number (1 when absent), or 404 for anything else."""
-    value = request.GET.get("page")
-    if value is None:
-        return 1
-    number = parse_id(value, max_digits=6)
-    if number is None:
-        raise Http404("No such page of this list.")
-    return number
 
 
 # --- A post and its thread ---------------------------------------------------------

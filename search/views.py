@@ -7,7 +7,6 @@ from posts import pagecache
 from posts.models import SiteVersion
 from search.models import search
 from search.query import Terms
-from wflm.ids import parse_id
 
 # Results per page; the same as the home page's list.
 PER_PAGE = 10
@@ -21,7 +20,7 @@ def results(request):
     search.models.search (up to 3).
     """
     terms = Terms.parse(request.GET.get("q", ""))
-    page_number = _page_number(request)
+    page_number = pagecache.page_number(request)
     version, changed_at = SiteVersion.current()
 
     def render():
@@ -44,17 +43,6 @@ def results(request):
     # The normalised query: "miles  davis" and "miles davis" are one page.
     key = f"search:{version}:{page_number}:{terms.text}"
     return pagecache.cached_page(request, key, changed_at, render, parameters={"q", "page"})
-
-
-def _page_number(request):
-    """?page= as a page number (1 when absent), or 404 for anything else, as the lists do."""
-    value = request.GET.get("page")
-    if value is None:
-        return 1
-    number = parse_id(value, max_digits=6)
-    if number is None:
-        raise Http404("No such page of results.")
-    return number
 
 
 class _Page:

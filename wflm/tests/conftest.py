@@ -12,6 +12,7 @@ test). Settings changed in a test (the `settings` fixture) do not reach
 gunicorn. gunicorn starts once per session, Chromium once per module.
 """
 
+import contextlib
 import os
 import secrets
 import socket
@@ -123,6 +124,41 @@ def _stop(process):
         process.wait()
 
 
+@contextlib.contextmanager
+def running_gunicorn(env, log_path, *options):
+    """A real gunicorn (2 workers) with env, logging to log_path; yields its base URL once it serves.
+
+    The socket is bound here, on a free port, and handed over: no race for
+    the port, and only gunicorn holds it (if it dies, connections are refused).
+    """
+    with socket.socket() as listener, log_path.open("wb") as log:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        port = listener.getsockname()[1]
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "wflm.wsgi",
+            "--bind",
+            f"fd://{listener.fileno()}",
+        ]
+        # The default control socket is one per user: other servers use it.
+        command += ["--workers", "2", "--graceful-timeout", "5", "--no-control-socket", *options]
+        process = subprocess.Popen(
+            command,
+            pass_fds=[listener.fileno()],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+            env=env,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(process, base_url, log_path)
+        yield base_url
+    finally:
+        _stop(process)
+
+
 @pytest.fixture(scope="session")
 def _gunicorn(django_db_setup, tmp_path_factory):
     """A real gunicorn (2 workers) serving the test database; yields its base URL.
@@ -139,40 +175,8 @@ def _gunicorn(django_db_setup, tmp_path_factory):
         env=env,
         check=True,
     )
-    log_path = workdir / "gunicorn.log"
-    # Bound here, on a free port, and handed over: no race for the port.
-    with socket.socket() as listener, log_path.open("wb") as log:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(128)
-        port = listener.getsockname()[1]
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "wflm.wsgi",
-                "--bind",
-                f"fd://{listener.fileno()}",
-                "--workers",
-                "2",
-                "--graceful-timeout",
-                "5",
-                "--access-logfile",
-                "-",
-                # The default control socket is one per user: other servers use it.
-                "--no-control-socket",
-            ],
-            pass_fds=[listener.fileno()],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=settings.BASE_DIR,
-            env=env,
-        )
-    # Only gunicorn holds the socket now: if it dies, connections are refused.
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(process, base_url, log_path)
+    with running_gunicorn(env, workdir / "gunicorn.log", "--access-logfile", "-") as base_url:
         yield base_url
-    finally:
-        _stop(process)
 
 
 @pytest.fixture

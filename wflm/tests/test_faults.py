@@ -11,7 +11,6 @@ import http.client
 import http.cookies
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from django.db import OperationalError, connection
 from conftest import make_comment, make_form_timestamp, make_post
 from wflm import localdb
 from wflm.middleware import COULD_NOT_SAVE
-from wflm.tests.conftest import _server_environment, _stop, _tail, _wait_until_serving
+from wflm.tests.conftest import _server_environment, _tail, running_gunicorn
 
 UNAVAILABLE = "The archive is unavailable for a moment"
 TYPED = {
@@ -377,40 +376,8 @@ def embedded_server():
 @contextlib.contextmanager
 def gunicorn(env, workdir):
     log_path = workdir / "gunicorn.log"
-    with socket_on_free_port() as listener, log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "wflm.wsgi",
-                "--bind",
-                f"fd://{listener.fileno()}",
-                "--workers",
-                "2",
-                "--graceful-timeout",
-                "5",
-                "--no-control-socket",
-            ],
-            pass_fds=[listener.fileno()],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=settings.BASE_DIR,
-            env=env,
-        )
-        base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    try:
-        _wait_until_serving(process, base_url, log_path)
+    with running_gunicorn(env, log_path) as base_url:
         yield base_url, log_path
-    finally:
-        _stop(process)
-
-
-@contextlib.contextmanager
-def socket_on_free_port():
-    # Bound here and handed to gunicorn, as in conftest.py: no race for the port.
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(128)
-        yield listener
 
 
 def manage(env, *args):
