@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from comments.models import Comment
@@ -31,6 +32,25 @@ def _fast_and_simple_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _site_version_bumped_per_statement(request):
+    """Test transactions never commit, so deferred triggers would never fire.
+
+    The site version is bumped at commit (posts/migrations/0010); inside a
+    test's transaction it is bumped at each statement instead, as it would
+    be at each commit. posts/tests/test_version_counters.py checks the
+    commit-time behaviour with committed transactions.
+    """
+    if not (
+        request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS posts_post_site_version IMMEDIATE")
 
 
 def make_post(**fields):

@@ -106,6 +106,9 @@ class CommentForm(forms.ModelForm):
         self.already_stored = None
         # The HTTP status of a refusal, for the view.
         self.refusal_status = 400
+        # A message above the form when it comes back unsent (e.g. a refused
+        # cross-site check: posts/post_page.py), the reader's text below.
+        self.notice = ""
 
     @property
     def closed(self):

@@ -14,11 +14,17 @@ from django.template import loader
 from django.utils.cache import add_never_cache_headers
 
 from comments.forms import CommentForm
+from wflm.same_origin import signed_in
 
 
 def kept_form_response(request, message, status):
     form = CommentForm(None, initial=typed_values(request))
-    context = {"form": form, "message": message, "action": request.path, "form_token": get_token(request)}
+    context = {
+        "form": form,
+        "message": message,
+        "action": request.path,
+        "form_token": get_token(request) if signed_in(request) else "",
+    }
     response = HttpResponse(loader.render_to_string("comments/could_not_save.html", context), status=status)
     # The page holds what the reader typed: no cache may keep it.
     add_never_cache_headers(response)

@@ -1,81 +1,42 @@
+import time
+
 from django.conf import settings
-from django.db import transaction
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.urls import Resolver404, resolve
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
-from comments import cookies, notifications
-from comments.forms import CommentForm
-from comments.kept_form import kept_form_response
+from comments import moderation, notifications
+from comments.forms import new_submission_key
 from comments.models import Comment
-from comments.net import client_ip, user_agent
-from comments.threads import comment_url
+
+# The longest a page may say it has been open (an hour): enough for any
+# reader, and no way to look older than a form left open that long.
+MAX_OPEN_SECONDS = 3600
 
 
-def post_comment(request, post):
-    """A "Leave a Reply" POST to a post's permalink.
+@require_safe
+def form_values(request):
+    """A signed timestamp and one-off key for this reader's form (static/js/comment-form.js).
 
-    Validated (moderation rules included) and saved in one transaction, so
-    flood control's per-IP lock covers both. Emails go after the commit.
+    Cached pages are the same bytes for every reader, so the form's own
+    values are those of the page's render. The script asks for these when
+    the reader starts writing, saying how long the page has been open
+    (?open=<seconds>), so "sent too fast" counts from when the reader got
+    the page, as it would with a page rendered for them. (A script could
+    claim more; it could as well wait: the rule is for bots that run none.)
     """
-    from posts.views import render_post_page
-
-    form = CommentForm(post, data=request.POST, ip_address=client_ip(request), user_agent=user_agent(request))
-    comment = None
-    with transaction.atomic():
-        if form.is_valid():
-            comment = form.already_stored
-            if comment is None:  # not this form's second copy
-                comment = form.save()
-                notifications.comment_posted(comment, request)
-    if comment is None:
-        if form.refusal_status == 429:
-            # Flood control: a burst of POSTs must not cost a thread render
-            # each; the reader's text comes back on a page of its own.
-            response = kept_form_response(request, " ".join(form.non_field_errors()), status=429)
-            response["Retry-After"] = str(max(1, settings.COMMENTS_FLOOD_SECONDS))
-            return response
-        return render_post_page(request, post, form, status=form.refusal_status)
-
-    # Straight to the thread page and anchor where the new comment shows.
-    response = redirect(comment_url(comment))
-    if not comment.is_approved:
-        # Held and spam alike: the author sees it "awaiting moderation";
-        # a bot learns nothing.
-        cookies.add_pending(response, request, comment)
-    if form.cleaned_data["remember"]:
-        cookies.remember_commenter(response, comment.name, comment.email, comment.url)
-    elif cookies.COMMENTER_COOKIE in request.COOKIES:
-        cookies.forget_commenter(response)
-    return response
-
-
-def csrf_failure(request, reason=""):
-    """A failed CSRF check must not throw away what the reader typed.
-
-    On a post page the form comes back filled in, with a fresh token and
-    a message; anywhere else, a plain explanation.
-    """
-    from posts.views import get_post_for_permalink, render_post_page
-
     try:
-        match = resolve(request.path_info)
-        if request.method == "POST" and match.view_name == "posts:detail":
-            post = get_post_for_permalink(**match.kwargs)
-            form = CommentForm(post, initial=_typed_values(request))
-            form.expired = True
-            return render_post_page(request, post, form, reply_to=form.initial.get("parent"), status=403)
-    except (Resolver404, Http404):
-        pass
-    return render(request, "403_csrf.html", status=403)
-
-
-def _typed_values(request):
-    fields = ("name", "email", "url", "body", "parent", "key")
-    values = {field: request.POST.get(field, "") for field in fields}
-    return values | {field: bool(request.POST.get(field)) for field in ("remember", "notify_replies")}
+        open_seconds = min(max(float(request.GET.get("open", "0")), 0.0), MAX_OPEN_SECONDS)
+    except ValueError:
+        open_seconds = 0.0
+    if open_seconds != open_seconds:  # NaN
+        open_seconds = 0.0
+    rendered_at = time.time() - open_seconds
+    response = JsonResponse({"ts": moderation.form_timestamp(at=rendered_at), "key": new_submission_key()})
+    add_never_cache_headers(response)
+    return response
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST without cookies (RFC 8058)

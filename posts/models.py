@@ -6,7 +6,7 @@ from datetime import datetime
 import nh3
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.validators import slug_unicode_re
-from django.db import connection, models
+from django.db import connection, connections, models, router
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, JSONObject, Lower
 from django.urls import reverse
@@ -14,6 +14,12 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+
+
+def reading(model):
+    """The connection reads of model go to (the router's choice: a replica, or the primary)."""
+    return connections[router.db_for_read(model)]
+
 
 # "Miles Davis - Ascenseur pour l'echafaud (1958)"
 ARTIST_ALBUM_YEAR = re.compile(r"^\s*(?P<artist>.+?)\s+[-–—]\s+(?P<album>.+?)(?:\s+\((?P<year>\d{4})\))?\s*$")
@@ -49,14 +55,14 @@ class PageStamp:
     last_modified: datetime
 
     @classmethod
-    def from_row(cls, pk, published_at, thread_version, updated_at, thread_changed_at, neighbours=""):
-        # neighbours: the previous and next posts' ids and edit times, which
-        # the page's prev/next links show: a new, deleted or retitled
-        # neighbour is a new version of this page too.
+    def from_row(cls, pk, published_at, page_version, updated_at, thread_changed_at, neighbours=""):
+        # neighbours: what the page's prev/next links show of the previous
+        # and next posts (id, date, slug, a digest of the title): a new,
+        # deleted or retitled neighbour is a new version of this page too.
         return cls(
             pk=pk,
             published_at=published_at,
-            version=f"{thread_version}.{updated_at.timestamp()}.{neighbours}",
+            version=f"{page_version}.{neighbours}",
             last_modified=max(filter(None, [updated_at, thread_changed_at])),
         )
 
@@ -69,10 +75,11 @@ class PostQuerySet(models.QuerySet):
         """The PageStamp of the published post with this slug, or None.
 
         Plain SQL on purpose: this runs on every cached page view, where
-        building the ORM query would cost more than running it.
+        building the ORM query would cost more than running it. From the
+        database reads go to, as SiteVersion.current().
         """
         now = timezone.now()
-        with connection.cursor() as cursor:
+        with reading(Post).cursor() as cursor:
             cursor.execute(STAMP_SQL, [now, now, slug, now])
             row = cursor.fetchone()
         return PageStamp.from_row(*row) if row else None
@@ -100,14 +107,15 @@ class PostQuerySet(models.QuerySet):
 # (published_at, id): its id and edit time, for the page stamp. The range on
 # published_at uses post_published_idx; the id breaks ties.
 NEIGHBOUR_SQL = """
-    SELECT n.id || ':' || extract(epoch FROM n.updated_at) FROM posts_post n
+    SELECT concat_ws(':', n.id, extract(epoch FROM n.published_at), md5(n.slug || ' ' || n.title))
+      FROM posts_post n
      WHERE n.published_at {op}= p.published_at AND n.published_at <= %s
        AND (n.published_at {op} p.published_at OR n.id {op} p.id)
      ORDER BY n.published_at {order}, n.id {order} LIMIT 1
 """
 # Only constants are formatted in; the values are parameters.
 STAMP_SQL = """
-    SELECT p.id, p.published_at, p.thread_version, p.updated_at, p.thread_changed_at,
+    SELECT p.id, p.published_at, p.page_version, p.updated_at, p.thread_changed_at,
            concat(({previous}), '/', ({next}))
       FROM posts_post p
      WHERE p.slug = %s AND p.published_at <= %s
@@ -164,6 +172,9 @@ class Post(models.Model):
     # triggers, so lists need no join with comments.
     response_count = models.PositiveIntegerField(default=0, editable=False)
     thread_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped by the database on every update of this row, whoever makes it
+    # (posts/migrations/0010_version_counters.py): the post page's cache key.
+    page_version = models.BigIntegerField(default=0, db_default=0, editable=False)
     tags = models.ManyToManyField("Tag", blank=True, related_name="posts")
 
     objects = PostQuerySet.as_manager()
@@ -409,15 +420,13 @@ def permalink_kwargs(published_at, slug):
 
 
 class SiteVersion(models.Model):
-    """What the cached lists (home, archives) depend on; one query to read.
+    """What the cached lists (home, archives, feeds, sitemaps) depend on; one query to read.
 
-    A list changes when a post is written (updated_at), when a post's
-    comments change (thread_changed_at, kept by the triggers), when a
-    scheduled post's time comes (the latest published_at up to now), or
-    when a post is deleted (this one row, bumped by a trigger on deletes
-    only). Maxima of indexed columns rather than a counter bumped on every
-    write: a long import then locks only its own posts, never a row every
-    commenter needs.
+    version goes up once per transaction that writes posts, at its commit
+    (comments reach their posts through the thread triggers), bumped by the
+    database (posts/migrations/0010_version_counters.py); renaming or
+    deleting a tag bumps it too (0009). A scheduled post whose time comes
+    is no write: the latest published_at up to now is the other half.
     """
 
     version = models.BigIntegerField(default=0)
@@ -428,18 +437,21 @@ class SiteVersion(models.Model):
 
     @classmethod
     def current(cls):
-        """(version string, last change or None): one query, four index look-ups."""
-        with connection.cursor() as cursor:
+        """(version string, last change or None): one query, two index look-ups.
+
+        Read from the database the page is then rendered from (a replica,
+        if there are: wflm/replicas.py), so a key never runs ahead of its content.
+        """
+        with reading(Post).cursor() as cursor:
             cursor.execute(
                 """
-                SELECT (SELECT version FROM posts_siteversion WHERE id = 1),
-                       (SELECT max(updated_at) FROM posts_post),
-                       (SELECT max(thread_changed_at) FROM posts_post),
+                SELECT s.version, s.changed_at,
                        (SELECT max(published_at) FROM posts_post WHERE published_at <= %s)
+                  FROM (SELECT 1) one LEFT JOIN posts_siteversion s ON s.id = 1
                 """,
                 [timezone.now()],
             )
-            row = cursor.fetchone()
-        moments = [value for value in row[1:] if value]
-        version = ":".join(str(value.timestamp() if isinstance(value, datetime) else value) for value in row)
-        return version, max(moments) if moments else None
+            version, changed_at, latest = cursor.fetchone()
+        moments = [value for value in (changed_at, latest) if value]
+        key = f"{version or 0}:{latest.timestamp() if latest else ''}"
+        return key, max(moments) if moments else None

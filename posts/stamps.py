@@ -12,21 +12,41 @@ any notification drops every remembered stamp.
 
 If the listening connection cannot be made or breaks, the process reads
 stamps from the database on every view, as before, and tries to listen
-again a little later. PAGE_STAMP_LISTEN=off turns this off; the tests do,
+again a little later. A connection that dies without a word (a NAT or
+firewall dropping it) is found by TCP keepalives; until then, and against
+anything else that could lose a notice, a remembered stamp is forgotten
+PROCESS_MEMORY_SECONDS after it was read. The LISTEN connection is always
+the primary's (replicas deliver no NOTIFY), while stamps are read where
+reads go (posts.models.reading), so with a lagging replica a page is at
+most the replica's lag plus PROCESS_MEMORY_SECONDS behind. Threaded
+workers share one cache per process, behind a lock. PAGE_STAMP_LISTEN=off turns this off; the tests do,
 since their transactions never commit (so nothing is ever notified), except
 the test that checks this module against committed writes.
 """
 
 import contextlib
 import os
+import threading
 import time
 
 import psycopg2
 from django.conf import settings
 from django.db import connection
 
+from wflm.process_memory import ProcessMemory
+
 CHANNEL = "wflm_page_changes"
 RETRY_SECONDS = 5
+REMEMBERED_STAMPS = 10_000
+# libpq's TCP keepalives on the listening connection: a peer gone silent
+# is noticed in about 30 s (and by the kernel for writes in 10 s).
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 15,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
 
 
 class StampCache:
@@ -34,17 +54,20 @@ class StampCache:
         self._pid = None
         self._listener = None
         self._retry_at = 0.0
-        self._stamps = {}
+        self._stamps = ProcessMemory(size=REMEMBERED_STAMPS)
+        self._lock = threading.Lock()
 
     def get(self, slug, load):
         """The stamp for slug, remembered, or load(slug) (a query) when not known fresh."""
-        if not self._listening():
+        with self._lock:
+            listening = self._listening()
+        if not listening:
             return load(slug)
         stamp = self._stamps.get(slug)
         if stamp is None:
             stamp = load(slug)
             if stamp is not None:  # a 404 may become a post later: never remembered
-                self._stamps[slug] = stamp
+                self._stamps.put(slug, stamp)
         return stamp
 
     def _listening(self):
@@ -71,7 +94,10 @@ class StampCache:
         if time.monotonic() < self._retry_at:
             return False
         try:
-            listener = psycopg2.connect(**connection.get_connection_params())
+            params = connection.get_connection_params()
+            if not str(params.get("host", "")).startswith("/"):  # TCP, not a Unix socket
+                params = KEEPALIVES | params
+            listener = psycopg2.connect(**params)
             listener.autocommit = True
             with listener.cursor() as cursor:
                 cursor.execute(f"LISTEN {CHANNEL}")
@@ -85,8 +111,9 @@ class StampCache:
 
     def close(self):
         """Forget everything and stop listening (tests; a worker shutting down)."""
-        self._reset()
-        self._retry_at = 0.0
+        with self._lock:
+            self._reset()
+            self._retry_at = 0.0
 
     def _reset(self):
         if self._listener is not None:

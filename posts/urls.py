@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from posts import feeds, machine, views
+from posts import feeds, machine, post_page, views
 
 
 class FourDigitYear:
@@ -68,11 +68,11 @@ urlpatterns = [
     path("", views.post_list, name="list"),
     path("<yyyy:year>/", views.archive_year, name="year"),
     path("<yyyy:year>/<mm:month>/", views.archive_month, name="month"),
-    path("<yyyy:year>/<mm:month>/<uslug:slug>/", views.post_detail, name="detail"),
+    path("<yyyy:year>/<mm:month>/<uslug:slug>/", post_page.post_detail, name="detail"),
     # WordPress's address for later pages of a long thread.
     path(
         "<yyyy:year>/<mm:month>/<uslug:slug>/comment-page-<page:page>/",
-        views.post_detail,
+        post_page.post_detail,
         name="comments_page",
     ),
     # Feeds and machine formats (posts/feeds.py, posts/machine.py). The uslug

@@ -7,24 +7,14 @@ from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from archive.redirects import legacy_redirect
-from comments import moderation
-from comments.cookies import pending_ids, remembered_commenter
-from comments.forms import CommentForm, new_submission_key
 from comments.models import Comment
-from comments.threads import Thread, comment_url
-from comments.views import post_comment
+from comments.threads import comment_url
 from posts import pagecache
-from posts.models import ArchiveSize, Post, SiteVersion, Tag, album_links, permalink_kwargs
-from posts.stamps import stamp_cache
+from posts.models import ArchiveSize, Post, SiteVersion, Tag, album_links
 from wflm.ids import parse_id
-
-FORM_TIMESTAMP = "form-timestamp"
-pagecache.per_request_value(FORM_TIMESTAMP)(lambda request: moderation.form_timestamp())
-SUBMISSION_KEY = "submission-key"
-pagecache.per_request_value(SUBMISSION_KEY)(lambda request: new_submission_key())
 
 ARTISTS_PER_PAGE = 100
 RECENT_RESPONSES = 10
@@ -206,101 +196,7 @@ def tag_detail(request, slug):
     return pagecache.cached_page(request, f"tag:{slug}:{version}:{page_number}", changed_at, render)
 
 
-# --- A post and its thread ---------------------------------------------------------
-
-
-def get_post_for_permalink(year, month, slug):
-    """The published post at /<year>/<month>/<slug>/, or 404.
-
-    Slugs are unique, so the query is by slug alone (the cheapest lookup on
-    the hottest path); the date is checked here.
-    """
-    post = Post.objects.published().for_page().filter(slug=slug).first()
-    _check_address(post and post.published_at, year, month, slug)
-    return post
-
-
-def _check_address(published_at, year, month, slug):
-    """404 unless a post published at published_at lives at /<year>/<month>/<slug>/."""
-    if published_at is None or permalink_kwargs(published_at, slug) != {
-        "year": year,
-        "month": month,
-        "slug": slug,
-    }:
-        raise Http404("No post at this address.")
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def post_detail(request, year, month, slug, page=None):
-    if request.method == "POST":
-        return post_comment(request, get_post_for_permalink(year, month, slug))
-    # A cached page needs only the post's versions; the post itself is
-    # loaded when the page is rendered.
-    stamp = stamp_cache.get(slug, Post.objects.page_stamp)
-    _check_address(stamp and stamp.published_at, year, month, slug)
-    # No-JavaScript replies (?replytocom=<id>) are cached too, one entry per
-    # comment that can be replied to; any other value is the plain page.
-    reply_to = _reply_target(request, stamp.pk)
-
-    def render():
-        # Deleted since the stamp was read: 404. With its tags and neighbours, in the same query.
-        post = get_object_or_404(Post.objects.for_page(), pk=stamp.pk)
-        initial = {
-            "ts": pagecache.placeholder(request, FORM_TIMESTAMP),
-            "key": pagecache.placeholder(request, SUBMISSION_KEY),
-            **remembered_commenter(request),
-        }
-        form = CommentForm(post, initial=initial)
-        return _render_post_page(request, post, form, reply_to=reply_to, page=page)
-
-    key = f"post:{stamp.pk}:{stamp.version}:{page}:{reply_to or ''}"
-    return pagecache.cached_page(request, key, stamp.last_modified, render, parameters=POST_PAGE_PARAMETERS)
-
-
-POST_PAGE_PARAMETERS = pagecache.CACHEABLE_PARAMETERS | {"replytocom"}
-
-
-def _reply_target(request, post_id):
-    """?replytocom= as the id of an approved comment of this post, else None (one query when given)."""
-    reply_to = parse_id(request.GET.get("replytocom", ""))
-    if reply_to is None:
-        return None
-    exists = Comment.objects.approved().filter(pk=reply_to, post_id=post_id).exists()
-    return reply_to if exists else None
-
-
-def render_post_page(request, post, form, reply_to=None, status=200, page=None):
-    """The post page for this reader, e.g. with a form that has errors."""
-    response = pagecache.fill_in(request, _render_post_page(request, post, form, reply_to, status, page))
-    return pagecache.personal(response)
-
-
-def _render_post_page(request, post, form, reply_to=None, status=200, page=None):
-    """The post, a page of its thread and the reply form, with placeholders.
-
-    Queries: see Thread.for_post (the post is loaded already).
-    """
-    thread = Thread.for_post(post, page=page, also_show_ids=pending_ids(request))
-    reply_to_comment = None
-    if form.is_bound:
-        parent_id = parse_id(form.data.get("parent", ""))
-        if parent_id and not form.has_parent_error():
-            reply_to_comment = thread.get(parent_id)
-    elif reply_to_id := parse_id(str(reply_to or "")):
-        # No-JavaScript replies: ?replytocom=<id> turns the form into a reply.
-        reply_to_comment = thread.get(reply_to_id)
-        if reply_to_comment:
-            form.initial["parent"] = reply_to_comment.pk
-    context = {
-        "post": post,
-        "thread": thread,
-        "pingbacks": thread.pingbacks,
-        "pagination": thread.pagination,
-        "form": form,
-        "reply_to": reply_to_comment,
-        "form_token": pagecache.placeholder(request, pagecache.CSRF_TOKEN),
-    }
-    return TemplateResponse(request, "posts/post_detail.html", context, status=status).render()
+# --- Comments' own addresses ----------------------------------------------------
 
 
 @require_safe

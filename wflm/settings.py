@@ -201,7 +201,7 @@ X_FRAME_OPTIONS = "DENY"
 # Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 PUBLIC_MAX_BODY_BYTES = env.int("PUBLIC_MAX_BODY_BYTES", default=256 * 1024)
 # A CSRF failure re-renders the reader's form with their text, never a bare 403.
-CSRF_FAILURE_VIEW = "comments.views.csrf_failure"
+CSRF_FAILURE_VIEW = "posts.post_page.csrf_failure"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -381,6 +381,16 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600) if env.bool("PAG
 PAGE_STAMP_LISTEN = env.bool("PAGE_STAMP_LISTEN", default=True)
 # Pages larger than this are rendered every time rather than cached.
 PAGE_CACHE_MAX_BYTES = env.int("PAGE_CACHE_MAX_BYTES", default=4 * 1024 * 1024)
+# What anonymous pages tell HTTP caches (posts/pagecache.py, docs/scaling.md):
+# browsers revalidate every time by default (a 304 is cheap, and a commenter
+# back on the page sees their reply); shared caches (a CDN, nginx) keep a
+# page this many seconds and may serve it stale while fetching the new one.
+HTTP_CACHE_MAX_AGE = env.int("HTTP_CACHE_MAX_AGE", default=0)
+HTTP_CACHE_SHARED_SECONDS = env.int("HTTP_CACHE_SHARED_SECONDS", default=5)
+HTTP_CACHE_STALE_SECONDS = env.int("HTTP_CACHE_STALE_SECONDS", default=30)
+# Whatever a process keeps in its own memory (pages, post stamps) is
+# forgotten after this long, even if no change notice reached it.
+PROCESS_MEMORY_SECONDS = env.float("PROCESS_MEMORY_SECONDS", default=5.0)
 
 
 # --- Logging ------------------------------------------------------------------

@@ -111,7 +111,9 @@ def test_unicode_digits_in_reply_ids_are_not_numbers(client, thread_url, value):
 def test_unicode_digits_as_parent_on_the_csrf_failure_path(thread_url, value):
     client = Client(enforce_csrf_checks=True)
     response = client.post(
-        thread_url, {"name": "Ada", "email": "a@example.com", "body": "Hi", "parent": value}
+        thread_url,
+        {"name": "Ada", "email": "a@example.com", "body": "Hi", "parent": value},
+        HTTP_ORIGIN="https://evil.example",
     )
     assert response.status_code == 403
     assert "Hi" in response.content.decode()

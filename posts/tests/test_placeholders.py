@@ -1,8 +1,11 @@
-"""Per-reader values (CSRF token, form timestamp) go only where the template put them.
+"""Per-reader values (a CSRF token) never reach content, and anonymous pages carry none.
 
 An earlier version filled in fixed placeholder texts wherever they appeared,
 comment bodies and imported post HTML included, so a comment could make
-every reader's page carry that reader's own token to another site.
+every reader's page carry that reader's own token to another site. Today
+anonymous pages hold no per-reader value at all (wflm/same_origin.py) and
+signed-in pages print the token in the form only; content holding the old
+placeholder texts stays as it was written.
 """
 
 import re
@@ -23,14 +26,17 @@ HOSTILE = f"{OLD_PLACEHOLDERS} wflm-csrf-token- wflm-form-timestamp- csrf-token 
 
 
 def form_values(html):
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     timestamp = re.search(r'name="ts" value="([^"]+)"', html)[1]
-    return token, timestamp
+    return (token[1] if token else None), timestamp
 
 
-def assert_only_in_the_form(html):
+def assert_only_in_the_form(html, signed_in=False):
     token, timestamp = form_values(html)
-    assert html.count(token) == 1
+    if signed_in:
+        assert token and html.count(token) == 1
+    else:
+        assert token is None
     assert html.count(timestamp) == 1
     # The content is shown as it was written, untouched.
     assert OLD_PLACEHOLDERS in html
@@ -63,9 +69,9 @@ def test_hostile_content_never_receives_the_readers_values(client, hostile_post,
 
 
 def test_a_signed_in_moderators_token_stays_in_the_form(admin_client, hostile_post):
-    # Signed-in pages bypass the cache but are filled in the same way.
+    # Signed-in pages bypass the cache and carry the token, in the form only.
     html = admin_client.get(hostile_post.get_absolute_url()).content.decode()
-    assert_only_in_the_form(html)
+    assert_only_in_the_form(html, signed_in=True)
 
 
 def test_the_list_pages_carry_no_reader_values(client, hostile_post):
@@ -74,8 +80,8 @@ def test_the_list_pages_carry_no_reader_values(client, hostile_post):
     assert 'name="csrfmiddlewaretoken"' not in html
 
 
-def test_a_form_re_rendered_with_errors_fills_in_only_the_form(client, hostile_post):
-    response = client.post(hostile_post.get_absolute_url(), {"name": "", "email": "x", "body": HOSTILE})
+def test_a_form_re_rendered_with_errors_fills_in_only_the_form(admin_client, hostile_post):
+    response = admin_client.post(hostile_post.get_absolute_url(), {"name": "", "email": "x", "body": HOSTILE})
     html = response.content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
     assert html.count(token) == 1
@@ -99,7 +105,7 @@ def test_placeholder_texts_posted_through_the_form_and_imported_stay_inert(clien
     run_import(path)
     post = Post.objects.get(slug="imported")
     page = client.get(post.get_absolute_url()).content.decode()
-    token, timestamp = form_values(page)
+    _token, timestamp = form_values(page)
     response = client.post(
         post.get_absolute_url(),
         {
@@ -108,7 +114,6 @@ def test_placeholder_texts_posted_through_the_form_and_imported_stay_inert(clien
             "url": f"http://evil.example/?t={OLD_PLACEHOLDERS.split()[0]}",
             "body": HOSTILE,
             "ts": timestamp,
-            "csrfmiddlewaretoken": token,
         },
     )
     assert response.status_code == 302

@@ -77,3 +77,26 @@ def test_unknown_slugs_are_never_remembered(client):
     assert client.get("/2009/05/not-yet/").status_code == 404
     post = make_post(title="not yet")
     assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_a_listener_gone_silent_costs_at_most_the_memory_time(client, settings):
+    # As if a NAT dropped the connection without a word: nothing arrives,
+    # nothing fails. The remembered stamp is forgotten all the same.
+    settings.PROCESS_MEMORY_SECONDS = 0.5
+    post = make_post()
+    client.get(post.get_absolute_url())
+    with stamp_cache._listener.cursor() as cursor:
+        cursor.execute("UNLISTEN *")
+    make_comment(post, name="unannounced")
+    assert eventually(lambda: "unannounced" in client.get(post.get_absolute_url()).content.decode(), seconds=3)
+
+
+def test_stamps_are_remembered_for_the_memory_time_only(client, settings, django_assert_num_queries):
+    settings.PROCESS_MEMORY_SECONDS = 0.2
+    post = make_post()
+    client.get(post.get_absolute_url())
+    with django_assert_num_queries(0):
+        client.get(post.get_absolute_url())
+    time.sleep(0.3)
+    with django_assert_num_queries(1):  # the stamp again; the page is still cached
+        client.get(post.get_absolute_url())

@@ -266,16 +266,57 @@ def test_nul_bytes_never_reach_the_database(client, post):
     assert not Comment.objects.exists()
 
 
-def test_csrf_is_enforced_and_the_text_survives(post):
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site", "HTTP_ORIGIN": "http://blog.testserver"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "http://testserver"},
+    ],
+)
+def test_a_cross_site_reply_is_refused_and_the_text_survives(post, headers):
     client = Client(enforce_csrf_checks=True)
-    response = client.post(post.get_absolute_url(), REPLY | {"body": "My long reply"})
+    response = client.post(post.get_absolute_url(), REPLY | {"body": "My long reply"}, **headers)
     html = response.content.decode()
     assert response.status_code == 403
+    assert response["Cache-Control"] == "private, no-store"
     assert not Comment.objects.exists()
+    assert "sent from another site" in html and "My long reply</textarea>" in html
+    # Sent again from the page itself, it is taken.
+    response = client.post(
+        post.get_absolute_url(), REPLY, HTTP_ORIGIN="http://testserver", HTTP_SEC_FETCH_SITE="same-origin"
+    )
+    assert response.status_code == 302
+    assert Comment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # not a browser: nothing to ride on
+        {"HTTP_ORIGIN": "http://testserver"},
+        {"HTTP_SEC_FETCH_SITE": "same-origin"},
+        {"HTTP_SEC_FETCH_SITE": "none"},
+    ],
+)
+def test_an_anonymous_reply_from_this_site_needs_no_token(post, headers):
+    response = Client(enforce_csrf_checks=True).post(post.get_absolute_url(), REPLY, **headers)
+    assert response.status_code == 302 and Comment.objects.count() == 1
+
+
+def test_signed_in_users_still_need_the_csrf_token_and_keep_their_text(admin_user, post):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    same_origin = {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"}
+    response = client.post(post.get_absolute_url(), REPLY | {"body": "My long reply"}, **same_origin)
+    html = response.content.decode()
+    assert response.status_code == 403 and not Comment.objects.exists()
     assert "Your form had expired" in html and "My long reply</textarea>" in html
-    # The re-rendered form carries a fresh token that now works.
+    # The re-rendered form carries a token that works.
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
-    response = client.post(post.get_absolute_url(), REPLY | {"csrfmiddlewaretoken": token})
+    response = client.post(post.get_absolute_url(), REPLY | {"csrfmiddlewaretoken": token}, **same_origin)
     assert response.status_code == 302
     assert Comment.objects.count() == 1
 

@@ -78,8 +78,8 @@ def test_odd_addresses_are_not_a_500(gunicorn_server, post_url, path):
 
 
 def test_a_unicode_digit_parent_after_a_csrf_failure_is_not_a_500(gunicorn_server, post_url):
-    # No cookie: the CSRF-failure view re-renders the form from the body.
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    # From another site: the CSRF-failure view re-renders the form from the body.
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"}
     status, body = send(gunicorn_server, "POST", post_url, form(parent="²"), headers)
     assert status == 403, body[:500]
     assert b"Leave a Reply" in body
