@@ -56,6 +56,14 @@ class StampCache:
         self._retry_at = 0.0
         self._stamps = ProcessMemory(size=REMEMBERED_STAMPS)
         self._lock = threading.Lock()
+        # Goes up whenever what this process remembers may be out of date (a
+        # notification, a new or lost listener): wflm/fast_pages.py keys on it.
+        self.generation = 0
+
+    def current_generation(self):
+        """The generation once every notification sent so far is read; None when not listening."""
+        with self._lock:
+            return self.generation if self._listening() else None
 
     def get(self, slug, load):
         """The stamp for slug, remembered, or load(slug) (a query) when not known fresh."""
@@ -87,8 +95,12 @@ class StampCache:
             return False
         if self._listener.notifies:
             self._listener.notifies.clear()
-            self._stamps.clear()
+            self._forget()
         return True
+
+    def _forget(self):
+        self._stamps.clear()
+        self.generation += 1
 
     def _connect(self):
         if time.monotonic() < self._retry_at:
@@ -106,7 +118,7 @@ class StampCache:
             return False
         self._listener = listener
         # Anything remembered before listening may be stale.
-        self._stamps.clear()
+        self._forget()
         return True
 
     def close(self):
@@ -120,7 +132,7 @@ class StampCache:
             with contextlib.suppress(psycopg2.Error):
                 self._listener.close()
         self._listener = None
-        self._stamps.clear()
+        self._forget()
 
 
 stamp_cache = StampCache()
