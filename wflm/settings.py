@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware: static files skip everything below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the database: a replica or the primary (wflm/replicas.py).
+    "wflm.replicas.PrimaryPinMiddleware",
     # Database unreachable: a 503 (and the reader's comment back), never a 500.
     "wflm.middleware.DatabaseUnavailableMiddleware",
     # Compresses HTML (WhiteNoise serves static files precompressed itself).
@@ -150,6 +152,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", defa
 # Lets several test runs share one server (each with its own test database).
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
+# Read replicas of DATABASE_URL (comma-separated URLs, none by default):
+# aliases replica1, replica2, ... with the primary's connection settings.
+# Requests read from one of them; writes, the admin and a client that
+# wrote in the last REPLICA_PIN_SECONDS use the primary (wflm/replicas.py).
+from wflm.replicas import replica_databases  # noqa: E402 (needs the primary's settings above)
+
+DATABASES.update(replica_databases(env.str("DATABASE_REPLICA_URLS", default=""), DATABASES["default"]))
+DATABASE_ROUTERS = ["wflm.replicas.ReplicaRouter"]
+# Long enough for a replica to replay a write (usually well under a second).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+if REPLICA_PIN_SECONDS < 1:
+    raise ImproperlyConfigured("REPLICA_PIN_SECONDS must be at least 1.")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
