@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # the embedded PostgreSQL when DATABASE_URL is unset.
 WITH_DB := $(BIN)/python -m wflm.localdb run --
 
-.PHONY: run test lint format migrations-check superuser bench loadtest audit db-start db-stop backup restore clean
+.PHONY: run test lint format migrations-check superuser bench loadtest audit db-start db-stop backup restore cluster bench-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,17 @@ backup: $(VENV)/.runtime-installed
 # unless FORCE=1 (which replaces what the database holds).
 restore: $(VENV)/.runtime-installed
 	$(WITH_DB) $(BIN)/python -m wflm.backup restore "$(FILE)" $(if $(filter-out 0,$(FORCE)),--force)
+
+# The scaled-out site on loopback: PostgreSQL primary and streaming replica,
+# Redis, two gunicorn app servers, nginx with deploy/nginx/wflm.conf
+# (docs/scaling.md). CLUSTER_PORT=8100 by default; Ctrl-C stops it all.
+cluster: $(VENV)/.runtime-installed
+	$(BIN)/python -m wflm.cluster
+
+# Not in CI: the cluster under wrk, proxy cache against static files, one
+# app server against two (docs/scaling.md, "Measurements").
+bench-cluster: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.cluster_bench $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

@@ -31,8 +31,9 @@ import time
 
 import psycopg2
 from django.conf import settings
-from django.db import connection
+from django.db import connection, router
 
+from posts.models import Post
 from wflm.process_memory import ProcessMemory
 
 CHANNEL = "wflm_page_changes"
@@ -71,11 +72,15 @@ class StampCache:
             listening = self._listening()
         if not listening:
             return load(slug)
-        stamp = self._stamps.get(slug)
+        # Per database read from: a stamp read on the primary (a pinned
+        # client's) is ahead of a lagging replica, and a page rendered from
+        # the replica under it would be stored under a key it does not match.
+        key = (router.db_for_read(Post), slug)
+        stamp = self._stamps.get(key)
         if stamp is None:
             stamp = load(slug)
             if stamp is not None:  # a 404 may become a post later: never remembered
-                self._stamps.put(slug, stamp)
+                self._stamps.put(key, stamp)
         return stamp
 
     def _listening(self):
