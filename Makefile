@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # the embedded PostgreSQL when DATABASE_URL is unset.
 WITH_DB := $(BIN)/python -m wflm.localdb run --
 
-.PHONY: run test lint format migrations-check superuser bench loadtest audit db-start db-stop backup restore cluster bench-cluster clean
+.PHONY: run test lint format migrations-check superuser bench loadtest audit messages db-start db-stop backup restore cluster bench-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,28 @@ audit: $(VENV)/.dev-installed
 	@command -v lighthouse >/dev/null 2>&1 || npm install -g lighthouse@$(LIGHTHOUSE_VERSION)
 	$(WITH_DB) $(BIN)/python -m bench.audit $(AUDIT_ARGS)
 
+# The scaled-out site on loopback: PostgreSQL primary and streaming replica,
+# Redis, two gunicorn app servers, nginx with deploy/nginx/wflm.conf
+# (docs/scaling.md). CLUSTER_PORT=8100 by default; Ctrl-C stops it all.
+cluster: $(VENV)/.runtime-installed
+	$(BIN)/python -m wflm.cluster
+
+# Not in CI: the cluster under wrk, proxy cache against static files, one
+# app server against two (docs/scaling.md, "Measurements").
+bench-cluster: $(VENV)/.dev-installed
+	$(BIN)/python -m bench.cluster_bench $(BENCH_CLUSTER_ARGS)
+
+# The interface's catalogues (README, "Languages"): the strings marked in the
+# Python code, the templates and the thread's Jinja2 loop, into
+# locale/<lang>/LC_MESSAGES/django.po (makemessages needs GNU gettext:
+# apt-get install gettext), then each .mo compiled with polib.
+MESSAGE_LOCALES := en fr de es tr zh_Hans
+messages: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(MESSAGE_LOCALES)) --extension=html,txt,jinja,py \
+		--no-obsolete --no-wrap --ignore='var/*' --ignore='*/tests/*' --ignore='bench/*' --ignore='deploy/*'
+	$(BIN)/python -m wflm.catalogues compile
+	$(BIN)/python -m wflm.catalogues check
+
 db-start: $(VENV)/.runtime-installed
 	$(BIN)/python -m wflm.localdb start
 
@@ -70,17 +92,6 @@ backup: $(VENV)/.runtime-installed
 # unless FORCE=1 (which replaces what the database holds).
 restore: $(VENV)/.runtime-installed
 	$(WITH_DB) $(BIN)/python -m wflm.backup restore "$(FILE)" $(if $(filter-out 0,$(FORCE)),--force)
-
-# The scaled-out site on loopback: PostgreSQL primary and streaming replica,
-# Redis, two gunicorn app servers, nginx with deploy/nginx/wflm.conf
-# (docs/scaling.md). CLUSTER_PORT=8100 by default; Ctrl-C stops it all.
-cluster: $(VENV)/.runtime-installed
-	$(BIN)/python -m wflm.cluster
-
-# Not in CI: the cluster under wrk, proxy cache against static files, one
-# app server against two (docs/scaling.md, "Measurements").
-bench-cluster: $(VENV)/.dev-installed
-	$(BIN)/python -m bench.cluster_bench $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) var/static .pytest_cache .ruff_cache

@@ -110,6 +110,7 @@ class RestoreWriter(ArchiveWriter):
                     excerpt=record.excerpt,
                     published_at=record.published_at or self._fallback_date(record),
                     comments_open=record.comments_open,
+                    language=record.language,
                 )
             )
         Post.objects.bulk_create(posts)

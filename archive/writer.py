@@ -194,6 +194,7 @@ class ArchiveWriter:
                     excerpt=record.excerpt,
                     published_at=published_at,
                     comments_open=record.comments_open,
+                    language=record.language,
                 )
             )
         Post.objects.bulk_create(posts, batch_size=INSERT_BATCH)

@@ -4,6 +4,9 @@ import secrets
 from django import forms
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from comments import moderation
 from comments.models import BODY_MAX_LENGTH, Comment
@@ -16,7 +19,12 @@ def new_submission_key():
     return secrets.token_urlsafe(18)
 
 
-CLOSED = "Comments are closed on this post, so your reply could not be saved."
+CLOSED = _("Comments are closed on this post, so your reply could not be saved.")
+
+
+def _number(value):
+    """value grouped as the interface language writes it ("10,000", "10 000")."""
+    return number_format(value, force_grouping=True)
 
 
 class WebAddressField(forms.URLField):
@@ -36,47 +44,48 @@ class CommentForm(forms.ModelForm):
     """
 
     name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=100,
         validators=[reject_control_characters, reject_line_breaks_and_bidi_controls],
         error_messages={
-            "required": "Please enter your name.",
+            "required": _("Please enter your name."),
         },
     )
     email = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
         validators=[reject_control_characters],
-        help_text="Never shown publicly.",
+        help_text=_("Never shown publicly."),
         error_messages={
-            "required": "Please enter your email address.",
-            "invalid": "Please enter a valid email address.",
+            "required": _("Please enter your email address."),
+            "invalid": _("Please enter a valid email address."),
         },
     )
     url = WebAddressField(
-        label="Website",
+        label=_("Website"),
         max_length=200,
         required=False,
         assume_scheme="https",
         validators=[reject_control_characters],
-        error_messages={"invalid": "Please enter a web address starting with http:// or https://."},
+        error_messages={"invalid": _("Please enter a web address starting with http:// or https://.")},
     )
     # No max_length here: it would put maxlength on the textarea, and the
     # browser would cut a long paste silently. clean_body says how long the
     # text is instead (and a script counts as the reader types).
     body = forms.CharField(
-        label="Comment",
+        label=_("Comment"),
         # data-limit: for the live count (static/js/comment-reply.js).
         widget=forms.Textarea(attrs={"rows": 8, "cols": 45, "data-limit": BODY_MAX_LENGTH}),
-        help_text=f"Up to {BODY_MAX_LENGTH:,} characters.",
+        # help_text: set per form (__init__), with the limit written as the language writes numbers.
         validators=[reject_control_characters],
-        error_messages={"required": "Please type your comment."},
+        error_messages={"required": _("Please type your comment.")},
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     remember = forms.BooleanField(
-        label="Save my name, email, and website in this browser for the next time I comment.", required=False
+        label=_("Save my name, email, and website in this browser for the next time I comment."),
+        required=False,
     )
-    notify_replies = forms.BooleanField(label="Notify me of follow-up replies by email", required=False)
+    notify_replies = forms.BooleanField(label=_("Notify me of follow-up replies by email"), required=False)
     # Signed when the page is rendered (a callable initial: fresh each time).
     ts = forms.CharField(required=False, widget=forms.HiddenInput, initial=moderation.form_timestamp)
     # A one-off key per rendered form: sent again (a double click, a retried
@@ -85,7 +94,7 @@ class CommentForm(forms.ModelForm):
     # The honeypot (named moderation.HONEYPOT_FIELD): hidden from people by
     # CSS and aria-hidden, skipped by Tab and autofill; bots fill it in.
     subject = forms.CharField(
-        label="Leave this field empty",
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -96,6 +105,16 @@ class CommentForm(forms.ModelForm):
 
     def __init__(self, post, *args, ip_address=None, user_agent="", **kwargs):
         super().__init__(*args, **kwargs)
+        body = self.fields["body"]
+        body.help_text = gettext("Up to %(limit)s characters.") % {"limit": _number(BODY_MAX_LENGTH)}
+        # The live count's sentences (static/js/comment-reply.js fills in the numbers).
+        body.widget.attrs = {
+            **body.widget.attrs,
+            "data-count": gettext("%(count)s of %(limit)s characters"),
+            "data-count-over": gettext("%(count)s of %(limit)s characters: %(excess)s too many"),
+            "data-too-long": gettext("Your comment is longer than %(limit)s characters."),
+            "data-fits": gettext("Your comment fits again."),
+        }
         self.post = post
         self.instance.post = post
         self.instance.ip_address = ip_address
@@ -128,8 +147,15 @@ class CommentForm(forms.ModelForm):
         body = normalise_newlines(self.cleaned_data["body"])
         if len(body) > BODY_MAX_LENGTH:
             raise forms.ValidationError(
-                f"Your comment is {len(body):,} characters long and the limit is {BODY_MAX_LENGTH:,}: "
-                f"please shorten it by {len(body) - BODY_MAX_LENGTH:,}. Your text is kept below.",
+                gettext(
+                    "Your comment is %(length)s characters long and the limit is %(limit)s: "
+                    "please shorten it by %(excess)s. Your text is kept below."
+                )
+                % {
+                    "length": _number(len(body)),
+                    "limit": _number(BODY_MAX_LENGTH),
+                    "excess": _number(len(body) - BODY_MAX_LENGTH),
+                },
                 code="max_length",
             )
         return body
@@ -146,12 +172,14 @@ class CommentForm(forms.ModelForm):
         )
         if parent is None or parent.status != Comment.Status.APPROVED:
             raise forms.ValidationError(
-                "The comment you are replying to is no longer available. "
-                "Your reply is still below: send it as a new comment, or pick another comment to reply to."
+                gettext(
+                    "The comment you are replying to is no longer available. "
+                    "Your reply is still below: send it as a new comment, or pick another comment to reply to."
+                )
             )
         if parent.post_id != self.post.pk:
             raise forms.ValidationError(
-                "The comment you are replying to belongs to another post. Your reply is still below."
+                gettext("The comment you are replying to belongs to another post. Your reply is still below.")
             )
         self.parent_comment = parent
         return parent_id

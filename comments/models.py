@@ -3,11 +3,13 @@ import operator
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import connection, models, transaction
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from comments.text import (
     comment_to_html,
@@ -17,6 +19,13 @@ from comments.text import (
 )
 
 BODY_MAX_LENGTH = 10_000
+
+
+class Host(models.Func):
+    """PostgreSQL's host(inet): an IP address as text, without its netmask."""
+
+    function = "host"
+    output_field = models.TextField()
 
 
 class CommentQuerySet(models.QuerySet):
@@ -183,30 +192,30 @@ class CommentQuerySet(models.QuerySet):
 
 class Comment(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        SPAM = "spam", "Spam"
-        REMOVED = "removed", "Removed"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        SPAM = "spam", _("Spam")
+        REMOVED = "removed", _("Removed")
 
     class Rule(models.TextChoices):
         # Which moderation rule decided a new comment's status (see
         # comments/moderation.py); blank for imported comments.
-        HONEYPOT = "honeypot", "Honeypot field filled"
-        TOO_FAST = "too_fast", "Sent too fast after the page loaded"
-        DISALLOWED_KEYS = "disallowed_keys", "Disallowed word, IP or email"
-        MANUAL_APPROVAL = "manual_approval", "All comments manually approved"
-        MAX_LINKS = "max_links", "Too many links"
-        MODERATION_KEYS = "moderation_keys", "Moderation word"
-        FIRST_TIME_AUTHOR = "first_time_author", "No previously approved comment"
-        KNOWN_AUTHOR = "known_author", "Previously approved author"
-        NO_RULE = "no_rule", "No rule held it"
+        HONEYPOT = "honeypot", _("Honeypot field filled")
+        TOO_FAST = "too_fast", _("Sent too fast after the page loaded")
+        DISALLOWED_KEYS = "disallowed_keys", _("Disallowed word, IP or email")
+        MANUAL_APPROVAL = "manual_approval", _("All comments manually approved")
+        MAX_LINKS = "max_links", _("Too many links")
+        MODERATION_KEYS = "moderation_keys", _("Moderation word")
+        FIRST_TIME_AUTHOR = "first_time_author", _("No previously approved comment")
+        KNOWN_AUTHOR = "known_author", _("Previously approved author")
+        NO_RULE = "no_rule", _("No rule held it")
 
     class Kind(models.TextChoices):
         # Pingbacks and trackbacks (from imported blogs) are shown apart
         # from the conversation, as WordPress themes do.
-        COMMENT = "comment", "Comment"
-        PINGBACK = "pingback", "Pingback"
-        TRACKBACK = "trackback", "Trackback"
+        COMMENT = "comment", _("Comment")
+        PINGBACK = "pingback", _("Pingback")
+        TRACKBACK = "trackback", _("Trackback")
 
     post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="comments")
     parent = models.ForeignKey(
@@ -253,6 +262,18 @@ class Comment(models.Model):
     # The reply form's one-off key (comments.forms.CommentForm.key): the
     # same form sent twice (a double click, a retried POST) is stored once.
     submission_key = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Written by the site's staff (a reply from the moderation queue): shown
+    # with an "author" badge, like WordPress's bypostauthor; user is who.
+    # db_default: COPY imports (archive/writer.py) do not name this column.
+    by_staff = models.BooleanField(default=False, db_default=False, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -274,11 +295,16 @@ class Comment(models.Model):
             models.Index(fields=["post"], name="comment_pings_idx", condition=~models.Q(kind="comment")),
             # The moderation queue: comments by status, newest first.
             models.Index(fields=["status", "-created_at"], name="comment_status_idx"),
+            # The moderation queue's "All": every comment, newest first (its ordering).
+            models.Index(fields=["-created_at", "-id"], name="comment_newest_idx"),
             # An author's history (previously approved? duplicate?) and the
             # privacy export and eraser: WHERE UPPER(email) = UPPER(%s).
             models.Index(Upper("email"), name="comment_email_idx"),
             # Flood control: the latest comments from one IP address.
             models.Index(fields=["ip_address", "-created_at"], name="comment_ip_idx"),
+            # The moderation queue's search by IP address, or its start:
+            # WHERE host(ip_address) LIKE '192.0.2.%'.
+            models.Index(OpClass(Host("ip_address"), name="text_pattern_ops"), name="comment_ip_prefix_idx"),
             # A form sent again: the comment its key already stored.
             models.Index(
                 fields=["post", "submission_key"],
@@ -348,3 +374,50 @@ class StatusChange(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:comments_comment_change", args=[self.comment_id])
+
+
+class CommentEdit(models.Model):
+    """One edit of a comment (by a moderator or its commenter): what it said before, who, when.
+
+    The comment itself holds the current text; the oldest edit holds the original.
+    """
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="edits")
+    edited_at = models.DateTimeField(db_default=models.functions.Now())
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Edited by its commenter (from their browser, within COMMENTS_EDIT_MINUTES).
+    by_commenter = models.BooleanField(default=False)
+    old_name = models.CharField(max_length=100)
+    old_url = models.CharField("old website", max_length=200, blank=True)
+    old_body = models.TextField()
+
+    class Meta:
+        ordering = ["-edited_at", "-id"]
+        indexes = [
+            # A comment's edit history on its admin page, newest first.
+            models.Index(fields=["comment", "-edited_at"], name="comment_edit_comment_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.comment_id}: edited at {self.edited_at}"
+
+    def get_absolute_url(self):
+        return reverse("admin:comments_comment_change", args=[self.comment_id])
+
+
+class ModeratorPreference(models.Model):
+    """A moderator's own settings for the moderation queue (stored per user, not per browser)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_preference"
+    )
+    # WordPress's "Keyboard shortcuts: enable for comment moderation".
+    keyboard_shortcuts = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"Moderation preferences of {self.user}"
+
+    def get_absolute_url(self):
+        return reverse("admin:comments_comment_changelist")

@@ -20,6 +20,7 @@ from django.core import signing
 from django.db import connection
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext, override
 
 from comments.models import Comment
 
@@ -35,11 +36,13 @@ _TIMESTAMP_SALT = "comments.form-timestamp"
 # What WordPress counts as a link in a comment.
 LINK = re.compile(r"https?://", re.IGNORECASE)
 
-FORM_TOO_OLD = (
+# Refusals speak the reader's language (the interface's); notes for
+# moderators, stored with the comment, the site's (see _note).
+FORM_TOO_OLD = gettext_lazy(
     "This form was too old (or damaged) to accept, so your comment was not saved yet. "
     "Everything you typed is below: please submit again."
 )
-DUPLICATE = "Duplicate comment detected; it looks as though you've already said that!"
+DUPLICATE = gettext_lazy("Duplicate comment detected; it looks as though you've already said that!")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ def form_age(value, now=None):
 # --- Closing old posts ----------------------------------------------------------------
 
 
+def _note(message, **values):
+    """A note for moderators (message marked with gettext_noop), in the site's language
+    (LANGUAGE_CODE), whichever reader's language the request that made it had."""
+    with override(settings.LANGUAGE_CODE):
+        return gettext(message) % values if values else gettext(message)
+
+
 def comments_closed(post):
     """Closed by hand, or (COMMENTS_CLOSE_OLD_POSTS) older than COMMENTS_CLOSE_AFTER_DAYS."""
     if not post.comments_open:
@@ -116,7 +126,7 @@ def comments_closed(post):
 def form_too_old_or_tampered(submission):
     age = form_age(submission.timestamp, now=submission.now)
     if age is None or age > settings.COMMENTS_FORM_MAX_AGE_SECONDS:
-        return Decision(REFUSE, "form_expired", FORM_TOO_OLD)
+        return Decision(REFUSE, "form_expired", str(FORM_TOO_OLD))
     return None
 
 
@@ -130,8 +140,14 @@ def flood(submission):
         return Decision(
             REFUSE,
             "flood",
-            f"You are posting comments too quickly. Please wait {wait} seconds and send it again: "
-            "your comment is still below.",
+            ngettext(
+                "You are posting comments too quickly. Please wait %(count)d second and send it again: "
+                "your comment is still below.",
+                "You are posting comments too quickly. Please wait %(count)d seconds and send it again: "
+                "your comment is still below.",
+                wait,
+            )
+            % {"count": wait},
             http_status=429,
         )
     limit = settings.COMMENTS_MAX_PER_HOUR
@@ -139,8 +155,14 @@ def flood(submission):
         return Decision(
             REFUSE,
             "flood",
-            f"You have sent {limit} comments in the last hour, the most we take from one address. "
-            "Please send it again later: your comment is still below.",
+            ngettext(
+                "You have sent %(count)d comment in the last hour, the most we take from one address. "
+                "Please send it again later: your comment is still below.",
+                "You have sent %(count)d comments in the last hour, the most we take from one address. "
+                "Please send it again later: your comment is still below.",
+                limit,
+            )
+            % {"count": limit},
             http_status=429,
         )
     return None
@@ -148,27 +170,33 @@ def flood(submission):
 
 def duplicate(submission):
     if submission.history()["duplicates"]:
-        return Decision(REFUSE, "duplicate", DUPLICATE, http_status=409)
+        return Decision(REFUSE, "duplicate", str(DUPLICATE), http_status=409)
     return None
 
 
 def honeypot(submission):
     if submission.honeypot:
-        return Decision(SPAM, Comment.Rule.HONEYPOT, "the hidden field was filled in")
+        return Decision(SPAM, Comment.Rule.HONEYPOT, _note(gettext_noop("the hidden field was filled in")))
     return None
 
 
 def too_fast(submission):
     age = form_age(submission.timestamp, now=submission.now)
     if age is not None and age < settings.COMMENTS_MIN_SUBMIT_SECONDS:
-        return Decision(SPAM, Comment.Rule.TOO_FAST, f"sent {max(age, 0):.1f} s after the page loaded")
+        return Decision(
+            SPAM,
+            Comment.Rule.TOO_FAST,
+            _note(gettext_noop("sent %(seconds)s s after the page loaded"), seconds=f"{max(age, 0):.1f}"),
+        )
     return None
 
 
 def disallowed_keys(submission):
     key = _first_key_in(settings.COMMENTS_DISALLOWED_KEYS, submission)
     if key:
-        return Decision(SPAM, Comment.Rule.DISALLOWED_KEYS, f"contains “{key}”")
+        return Decision(
+            SPAM, Comment.Rule.DISALLOWED_KEYS, _note(gettext_noop("contains “%(key)s”"), key=key)
+        )
     return None
 
 
@@ -182,7 +210,13 @@ def max_links(submission):
     links = len(LINK.findall(submission.body))
     if links > settings.COMMENTS_MAX_LINKS:
         return Decision(
-            HOLD, Comment.Rule.MAX_LINKS, f"{links} links (more than {settings.COMMENTS_MAX_LINKS})"
+            HOLD,
+            Comment.Rule.MAX_LINKS,
+            _note(
+                gettext_noop("%(links)d links (more than %(limit)d)"),
+                links=links,
+                limit=settings.COMMENTS_MAX_LINKS,
+            ),
         )
     return None
 
@@ -190,7 +224,9 @@ def max_links(submission):
 def moderation_keys(submission):
     key = _first_key_in(settings.COMMENTS_MODERATION_KEYS, submission)
     if key:
-        return Decision(HOLD, Comment.Rule.MODERATION_KEYS, f"contains “{key}”")
+        return Decision(
+            HOLD, Comment.Rule.MODERATION_KEYS, _note(gettext_noop("contains “%(key)s”"), key=key)
+        )
     return None
 
 
@@ -199,7 +235,9 @@ def previously_approved(submission):
         return None
     if submission.history()["approved_by_email"]:
         return Decision(APPROVE, Comment.Rule.KNOWN_AUTHOR)
-    return Decision(HOLD, Comment.Rule.FIRST_TIME_AUTHOR, "first comment from this email address")
+    return Decision(
+        HOLD, Comment.Rule.FIRST_TIME_AUTHOR, _note(gettext_noop("first comment from this email address"))
+    )
 
 
 # In order: the first rule that decides, decides.

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, override
 
 from comments.models import Comment
 
@@ -142,6 +143,18 @@ def _absolute(request, path):
     return request.build_absolute_uri(path)
 
 
+def in_site_language(build):
+    """Emails are written in the site's language (LANGUAGE_CODE), not the
+    language of whichever reader's request caused them (LANGUAGE_FROM_BROWSER)."""
+
+    def built(*args):
+        with override(settings.LANGUAGE_CODE):
+            return build(*args)
+
+    return built
+
+
+@in_site_language
 def _reply_message(reply, parent, request):
     unsubscribe_url = _absolute(request, reverse("comments:unsubscribe", args=[unsubscribe_token(parent)]))
     context = {
@@ -152,7 +165,7 @@ def _reply_message(reply, parent, request):
         "unsubscribe_url": unsubscribe_url,
     }
     return mail.EmailMessage(
-        subject=f"New reply to your comment on “{reply.post.title}”",
+        subject=gettext("New reply to your comment on “%(title)s”") % {"title": reply.post.title},
         body=render_to_string("comments/email/reply_notification.txt", context),
         to=[parent.email],
         headers={
@@ -163,6 +176,7 @@ def _reply_message(reply, parent, request):
     )
 
 
+@in_site_language
 def _moderator_message(comment, request):
     def admin_url(name, *args):
         return _absolute(request, reverse(f"admin:comments_comment_{name}", args=args))
@@ -177,7 +191,7 @@ def _moderator_message(comment, request):
         "queue_url": admin_url("changelist") + "?status__exact=pending",
     }
     return mail.EmailMessage(
-        subject=f"[WFLM] Please moderate: “{comment.post.title}”",
+        subject=gettext("[WFLM] Please moderate: “%(title)s”") % {"title": comment.post.title},
         body=render_to_string("comments/email/moderator_notification.txt", context),
         to=settings.MODERATOR_EMAILS,
     )

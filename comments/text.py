@@ -8,6 +8,7 @@ import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.html import Urlizer, escape, linebreaks
+from django.utils.translation import gettext
 
 # Newline, carriage return (browsers send CRLF; it is normalised before
 # storing) and tab are the only control characters a reader may type.
@@ -19,7 +20,9 @@ def reject_control_characters(value):
     for character in str(value):
         if unicodedata.category(character) == "Cc" and character not in ALLOWED_CONTROL_CHARACTERS:
             raise ValidationError(
-                "This field contains a control character (%(code)s) that cannot be stored; please remove it.",
+                gettext(
+                    "This field contains a control character (%(code)s) that cannot be stored; please remove it."
+                ),
                 code="control_character",
                 params={"code": f"U+{ord(character):04X}"},
             )
@@ -37,12 +40,14 @@ def reject_line_breaks_and_bidi_controls(value):
     for character in str(value):
         if character in LINE_BREAKS:
             raise ValidationError(
-                "A name must be on one line; please remove the line break.", code="line_break"
+                gettext("A name must be on one line; please remove the line break."), code="line_break"
             )
         if character in BIDI_CONTROLS:
             raise ValidationError(
-                "This name contains an invisible text-direction character (%(code)s) that can make it "
-                "display as something else; please remove it.",
+                gettext(
+                    "This name contains an invisible text-direction character (%(code)s) that can make it "
+                    "display as something else; please remove it."
+                ),
                 code="bidi_control",
                 params={"code": f"U+{ord(character):04X}"},
             )

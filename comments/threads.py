@@ -28,7 +28,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from markupsafe import Markup, escape
 
+from comments import edit_window
 from comments.models import Comment
+from comments.thread_dates import date_shower, english_date
 from wflm.ids import parse_id
 
 # Only what the page shows: not the raw body, IP or user agent. The email
@@ -46,6 +48,7 @@ THREAD_FIELDS = (
     "status",
     "kind",
     "email",
+    "by_staff",
 )
 
 OPEN_CHILDREN = '<ol class="children">'
@@ -62,7 +65,9 @@ class Thread:
     query and are kept apart, in self.pingbacks.
     """
 
-    def __init__(self, entries, approved_count, max_depth=None, number_offset=0, pagination=None):
+    def __init__(
+        self, entries, approved_count, max_depth=None, number_offset=0, pagination=None, editable_ids=()
+    ):
         self.max_depth = max_depth or settings.COMMENTS_DISPLAY_DEPTH
         self.comments, self.pingbacks = [], []
         for entry in entries:
@@ -74,15 +79,17 @@ class Thread:
         # comments shown to their author.
         self.approved_count = approved_count
         self._lay_out()
+        self._offer_edits(editable_ids)
 
     @classmethod
-    def for_post(cls, post, page=None, max_depth=None, also_show_ids=()):
+    def for_post(cls, post, page=None, max_depth=None, also_show_ids=(), editable_ids=()):
         """The thread page to show (page None: the default one).
 
         Queries: the top-level comments' ids (comment_roots_idx), the
         comments before this page when it is not the first (a count), then
         the page's comments and the post's pingbacks. One query when
         COMMENTS_PER_PAGE is 0. Raises Http404 for a page that does not exist.
+        editable_ids: the reader's own comments (wflm_own); no query.
         """
         shown = Q(status=Comment.Status.APPROVED)
         if also_show_ids:
@@ -93,7 +100,12 @@ class Thread:
         if not per_page:
             if page not in (None, 1):
                 raise Http404("This thread is not split into pages.")
-            return cls(_entries(comments.in_thread_order()), post.response_count, max_depth=max_depth)
+            return cls(
+                _entries(comments.in_thread_order()),
+                post.response_count,
+                max_depth=max_depth,
+                editable_ids=editable_ids,
+            )
 
         roots = list(
             comments.conversation().filter(parent__isnull=True).order_by("id").values_list("id", flat=True)
@@ -115,6 +127,7 @@ class Thread:
             max_depth=max_depth,
             number_offset=offset,
             pagination=pagination,
+            editable_ids=editable_ids,
         )
 
     def __iter__(self):
@@ -122,6 +135,23 @@ class Thread:
 
     def get(self, comment_id):
         return self.by_id.get(comment_id)
+
+    def _offer_edits(self, editable_ids):
+        """Give "Edit" to the reader's own comments still inside their window (comments/edit_window.py)."""
+        # Whether the page needs static/js/edit-own.js (the live countdown).
+        self.offers_edits = False
+        now = timezone.now()
+        for pk in editable_ids:
+            comment = self.by_id.get(pk)
+            if comment is None or comment.status not in edit_window.EDITABLE_STATUSES:
+                continue
+            seconds = edit_window.seconds_left(comment.created_at, now)
+            if seconds:
+                # Digits and ASCII only: nothing to escape (see thread.jinja).
+                comment.edit_seconds_left = seconds
+                comment.edit_label = edit_window.minutes_label(seconds)
+                comment.edit_url = reverse("comments:edit_own", args=[pk])
+                self.offers_edits = True
 
     def _visible_ancestor(self, comment):
         if comment.parent_id in self.by_id:
@@ -172,13 +202,14 @@ class Entry:
 
     __slots__ = (
         "pk", "parent_id", "path", "name", "url", "body_html", "created_at", "original_id", "status", "kind",
-        "is_approved", "date_shown", "datetime_attribute", "avatar",
+        "by_staff", "is_approved", "date_shown", "datetime_attribute", "avatar",
         "number", "display_depth", "in_reply_to", "tree_before", "alias_anchor", "reply_label",
+        "edit_seconds_left", "edit_label", "edit_url",
     )  # fmt: skip
 
-    def __init__(self, row, time_zone, avatars):
+    def __init__(self, row, time_zone, avatars, show_date=english_date):
         (self.pk, self.parent_id, self.path, name, url, body_html,
-         self.created_at, self.original_id, self.status, self.kind, email) = row  # fmt: skip
+         self.created_at, self.original_id, self.status, self.kind, email, self.by_staff) = row  # fmt: skip
         # Every text value is escaped here, once: the thread template prints
         # them with autoescaping off (see thread.jinja). body_html was made
         # safe when the comment was written (nh3); ints and dates need nothing.
@@ -186,30 +217,23 @@ class Entry:
         self.name, self.url, self.body_html = escape(name), escape(url), body_html
         # Plain attributes, not properties: the template reads them often.
         self.is_approved = self.status == Comment.Status.APPROVED
-        self.date_shown = _date_shown(self.created_at.astimezone(time_zone))
+        self.date_shown = show_date(self.created_at.astimezone(time_zone))
         self.datetime_attribute = self.created_at.isoformat()
         self.avatar = avatars.for_commenter(email, name)
+        # Set by Thread._offer_edits on the reader's own comments only.
+        self.edit_seconds_left, self.edit_label, self.edit_url = 0, "", ""
 
     @property
     def kind_label(self):
         return Comment.Kind(self.kind).label
 
 
-def _date_shown(moment):
-    """ "May 14, 2009 at 10:42 pm", as blog readers expect it."""
-    hour = moment.hour % 12 or 12
-    meridiem = "am" if moment.hour < 12 else "pm"
-    return f"{MONTHS[moment.month]} {moment.day}, {moment.year} at {hour}:{moment.minute:02d} {meridiem}"
-
-
-MONTHS = (None, "January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")  # fmt: skip
-
-
 def _entries(queryset):
     time_zone = timezone.get_current_timezone()
     avatars = Avatars()
-    return [Entry(row, time_zone, avatars) for row in queryset.values_list(*THREAD_FIELDS)]
+    # The interface language's date format, looked up once for the page (comments/thread_dates.py).
+    show_date = date_shower()
+    return [Entry(row, time_zone, avatars, show_date) for row in queryset.values_list(*THREAD_FIELDS)]
 
 
 # --- Avatars ---------------------------------------------------------------------

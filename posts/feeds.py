@@ -19,14 +19,17 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from comments.models import Comment
 from posts import pagecache
 from posts.models import Post, SiteVersion, permalink_kwargs
 from posts.stamps import stamp_cache
+from wflm.languages import language_tag
 
-SITE_NAME = "WFLM archive"
-TAGLINE = "An archive of music writeups and their readers' responses."
+# Lazy: read in the language of each request (the feeds' page cache key carries it).
+SITE_NAME = gettext_lazy("WFLM archive")
+TAGLINE = gettext_lazy("An archive of music writeups and their readers' responses.")
 # Newest first; WordPress's default is 10.
 FEED_ITEMS = 20
 # What the post feeds read: not the comments, nor more than an item shows.
@@ -62,6 +65,11 @@ class CachedFeed(Feed):
         """(cache key, last change): by default the site's version (one query)."""
         version, changed_at = SiteVersion.current()
         return f"feed:{type(self).__name__}:{version}:{kwargs}", changed_at
+
+    @property
+    def language(self):
+        # RSS's <language>: the interface's, as a tag ("zh-Hans", not Django's "zh-hans").
+        return language_tag(get_language())
 
     def item_pubdate(self, item):
         return item.published_at
@@ -105,7 +113,7 @@ class ArtistFeed(PostsFeed):
         return f"{SITE_NAME} » {escape(xml_text(artist.name))}"
 
     def description(self, artist):
-        return f"Posts about {escape(xml_text(artist.name))}."
+        return gettext("Posts about %(artist)s.") % {"artist": escape(xml_text(artist.name))}
 
     def link(self, artist):
         return reverse("posts:artist", kwargs={"slug": artist.slug})
@@ -133,8 +141,11 @@ class CommentsFeed(CachedFeed):
     Conversation only: pingbacks and trackbacks are not responses.
     """
 
-    title = f"Comments for {SITE_NAME}"
-    description = "The latest responses, newest first."
+    def title(self):
+        return gettext("Comments for %(site)s") % {"site": SITE_NAME}
+
+    def description(self):
+        return gettext("The latest responses, newest first.")
 
     def link(self):
         return reverse("posts:list")
@@ -150,7 +161,12 @@ class CommentsFeed(CachedFeed):
         )
 
     def item_title(self, comment):
-        return escape(xml_text(f"Comment on {comment.post.title} by {comment.name}"))
+        return escape(
+            xml_text(
+                gettext("Comment on %(title)s by %(name)s")
+                % {"title": comment.post.title, "name": comment.name}
+            )
+        )
 
     def item_link(self, comment):
         # The stable permalink: it redirects to the right thread page and anchor.
@@ -190,10 +206,10 @@ class PostCommentsFeed(CommentsFeed):
         return Post.objects.published().only(*POST_FIELDS).get(slug=slug)
 
     def title(self, post):
-        return f"Comments on: {escape(xml_text(post.title))}"
+        return gettext("Comments on: %(title)s") % {"title": escape(xml_text(post.title))}
 
     def description(self, post):
-        return f"Responses to “{escape(xml_text(post.title))}”, newest first."
+        return gettext("Responses to “%(title)s”, newest first.") % {"title": escape(xml_text(post.title))}
 
     def link(self, post):
         return post.get_absolute_url()

@@ -5,15 +5,18 @@ from datetime import datetime
 
 import nh3
 from django.contrib.postgres.expressions import ArraySubquery
-from django.core.validators import slug_unicode_re
+from django.core.validators import RegexValidator, slug_unicode_re
 from django.db import connection, connections, models, router
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, JSONObject, Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 
 def reading(model):
@@ -35,6 +38,8 @@ def parse_title(title):
 
 
 ARTIST_SLUG_MAX = 200
+# A content language as stored (Post.language): "fr", "fr-FR", "zh-Hans", "es-419".
+LANGUAGE_TAG_PATTERN = r"\A[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z"
 
 
 def slug_for_artist(artist):
@@ -162,6 +167,22 @@ class Post(models.Model):
     excerpt = models.TextField(blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     comments_open = models.BooleanField(default=True)
+    # The content's language (a BCP 47 tag: "fr", "zh-Hans"), from the
+    # import's <language> or the admin; blank: the site's (LANGUAGE_CODE).
+    # The page marks the post lang="…" when it differs from the interface's.
+    language = models.CharField(
+        max_length=35,
+        blank=True,
+        default="",
+        # Rows written by raw SQL and COPY (imports, restores) get it blank too.
+        db_default="",
+        validators=[
+            RegexValidator(LANGUAGE_TAG_PATTERN, _("Enter a language tag such as fr, fr-FR or zh-Hans."))
+        ],
+        help_text=_(
+            "The language the post and its thread are written in (fr, fr-FR, zh-Hans); blank: the site's."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Bumped by the database (posts/migrations/0003_page_versions.py) on
@@ -299,10 +320,14 @@ class ArchiveSize:
         return cls(**posts.aggregate(posts=Count("id"), responses=Coalesce(Sum("response_count"), 0)))
 
     def __str__(self):
-        return (
-            f"{self.posts:,} post{'' if self.posts == 1 else 's'}, "
-            f"{self.responses:,} response{'' if self.responses == 1 else 's'}"
-        )
+        # Numbers grouped as the interface language writes them ("1,245", "1 245").
+        posts = ngettext("%(count)s post", "%(count)s posts", self.posts) % {
+            "count": number_format(self.posts, force_grouping=True)
+        }
+        responses = ngettext("%(count)s response", "%(count)s responses", self.responses) % {
+            "count": number_format(self.responses, force_grouping=True)
+        }
+        return gettext("%(posts)s, %(responses)s") % {"posts": posts, "responses": responses}
 
 
 class TagQuerySet(models.QuerySet):

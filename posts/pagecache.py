@@ -25,11 +25,16 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.utils.translation import get_language
 
+from wflm import release
 from wflm.ids import parse_id
 from wflm.process_memory import ProcessMemory
 
-PERSONAL_COOKIES = ("wflm_pending", "wflm_commenter")
+# wflm_own: comments/edit_window.py (the reader's own comments show "Edit").
+# wflm_primary: a client that just wrote (wflm/replicas.py) gets pages made
+# after its write, never a copy kept from before it.
+PERSONAL_COOKIES = ("wflm_pending", "wflm_commenter", "wflm_own", "wflm_primary")
 CACHEABLE_PARAMETERS = {"page"}
 
 
@@ -69,7 +74,13 @@ def cached_page(request, key, last_modified, render, parameters=CACHEABLE_PARAME
     # Pages carry absolute URLs (canonical, feeds, sitemap): one entry per
     # origin, so http://localhost never serves links to http://127.0.0.1.
     origin = f"{request.scheme}://{request.get_host()}"
-    digest = hashlib.blake2b(f"{origin} {key}".encode(), digest_size=12).hexdigest()
+    # One entry per interface language too: LANGUAGE_FROM_BROWSER gives readers
+    # theirs, and a shared cache outlives a change of LANGUAGE_CODE.
+    # And one per release: a page kept by a shared cache never outlives the
+    # code, templates and settings it was made with (wflm/release.py).
+    digest = hashlib.blake2b(
+        f"{origin} {get_language()} {release.fingerprint()} {key}".encode(), digest_size=12
+    ).hexdigest()
     etag = f'"{digest}"'
     not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(last_modified))
     if not_modified is not None:
@@ -98,7 +109,8 @@ def shared(response, etag, last_modified):
     is cheap), so a commenter back on the page sees their reply; shared
     caches keep it HTTP_CACHE_SHARED_SECONDS (micro-caching: a change shows
     through them within that) and may serve it stale while they fetch the
-    new one. Nothing in it varies but its encoding.
+    new one. Nothing in it varies but its encoding, and its language when
+    readers' browsers choose it (LANGUAGE_FROM_BROWSER).
     """
     response["ETag"] = etag
     if last_modified:
@@ -107,7 +119,9 @@ def shared(response, etag, last_modified):
         f"public, max-age={settings.HTTP_CACHE_MAX_AGE}, s-maxage={settings.HTTP_CACHE_SHARED_SECONDS}, "
         f"stale-while-revalidate={settings.HTTP_CACHE_STALE_SECONDS}"
     )
-    response["Vary"] = "Accept-Encoding"
+    response["Vary"] = (
+        "Accept-Encoding, Accept-Language" if settings.LANGUAGE_FROM_BROWSER else "Accept-Encoding"
+    )
     return response
 
 

@@ -12,9 +12,10 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from comments import cookies
+from comments import cookies, edit_window, own_comment
 from comments.cookies import pending_ids, remembered_commenter
 from comments.forms import CommentForm
 from comments.kept_form import kept_form_response, typed_values
@@ -31,11 +32,11 @@ from wflm.same_origin import same_origin_or_csrf_token, signed_in
 # comment that can be replied to; any other value is the plain page.
 POST_PAGE_PARAMETERS = pagecache.CACHEABLE_PARAMETERS | {"replytocom"}
 
-EXPIRED = (
+EXPIRED = gettext_lazy(
     "Your form had expired, so your comment was not saved yet. "
     "Everything you typed is below: please send it again."
 )
-FROM_ANOTHER_SITE = (
+FROM_ANOTHER_SITE = gettext_lazy(
     "This comment was sent from another site's page, so it was not saved. "
     "Everything you typed is below: check it, and send it from here if you meant to."
 )
@@ -101,6 +102,8 @@ def leave_a_reply(request, post):
         # Held and spam alike: the author sees it "awaiting moderation";
         # a bot learns nothing.
         cookies.add_pending(response, request, comment)
+    # Its author may edit or delete it for COMMENTS_EDIT_MINUTES, from this browser.
+    edit_window.grant(response, request, comment)
     if form.cleaned_data["remember"]:
         cookies.remember_commenter(response, comment.name, comment.email, comment.url)
     elif cookies.COMMENTER_COOKIE in request.COOKIES:
@@ -124,6 +127,8 @@ def csrf_failure(request, reason=""):
                 FROM_ANOTHER_SITE if reason.startswith("The request came from another site") else EXPIRED
             )
             return render_post_page(request, post, form, reply_to=form.initial.get("parent"), status=403)
+        if request.method == "POST" and match.view_name == "comments:edit_own":
+            return own_comment.refused_by_csrf_check(request, reason)
     except (Resolver404, Http404):
         pass
     return render(request, "403_csrf.html", status=403)
@@ -151,7 +156,9 @@ def _render_post_page(request, post, form, reply_to=None, status=200, page=None)
     CSRF token is printed for signed-in users only, whose pages are
     never cached.
     """
-    thread = Thread.for_post(post, page=page, also_show_ids=pending_ids(request))
+    thread = Thread.for_post(
+        post, page=page, also_show_ids=pending_ids(request), editable_ids=edit_window.editable_ids(request)
+    )
     reply_to_comment = None
     if form.is_bound:
         parent_id = parse_id(form.data.get("parent", ""))

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_safe
 
 from archive.redirects import legacy_redirect
@@ -29,6 +30,8 @@ LIST_FIELDS = (
     "body",
     "published_at",
     "response_count",
+    # lang="…" on a post in another language than the interface's.
+    "language",
 )
 
 
@@ -53,7 +56,8 @@ def archive_year(request, year):
 @require_safe
 def archive_month(request, year, month):
     posts = Post.objects.filter(published_at__year=year, published_at__month=month)
-    title = timezone.datetime(year, month, 1).strftime("%B %Y")
+    # "May 2009", "mai 2009", "2009年5月": the interface language's month (the cache key carries it).
+    title = date_format(timezone.datetime(year, month, 1), "YEAR_MONTH_FORMAT")
     return _post_list_page(request, posts, f"month:{year}:{month}", title=title)
 
 

@@ -32,13 +32,14 @@ from datetime import datetime
 
 import nh3
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db import connection
 from django.db.models import F, Func, Value
 from django.db.models.functions import Replace
+from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from comments.models import Comment
-from posts.models import Post
+from posts.models import Post, reading
 
 CONFIG = "wflm_unaccent"
 CANDIDATES = 1000
@@ -77,7 +78,11 @@ class Results:
 
     @property
     def count_label(self):
-        return f"{self.total:,}{'+' if self.capped else ''} result{'' if self.total == 1 else 's'}"
+        """ "1,234 results" ("1,000+ results" when capped), in the interface language."""
+        count = number_format(self.total, force_grouping=True)
+        if self.capped:
+            return ngettext("%(count)s+ result", "%(count)s+ results", self.total) % {"count": count}
+        return ngettext("%(count)s result", "%(count)s results", self.total) % {"count": count}
 
 
 def _like(index):
@@ -167,7 +172,7 @@ def ranked_ids_sql(terms, offset, limit, now):
 
 def _ranked_ids(terms, offset, limit, now):
     """[(kind, id, total, capped)] for one page of hits, best first; one query."""
-    with connection.cursor() as cursor:
+    with reading(Post).cursor() as cursor:  # where the page's other reads go (a replica, if any)
         cursor.execute(*ranked_ids_sql(terms, offset, limit, now))
         return cursor.fetchall()
 

@@ -18,7 +18,9 @@ whether it was compressed. An entry is used while nothing can have changed:
 
 Requests with any cookie but CSRF's go to Django (personal pages, pinned
 readers, …), as do all but GET and HEAD. PAGE_CACHE=off turns this off with
-the rest of the page cache.
+the rest of the page cache, and so does LANGUAGE_FROM_BROWSER=on: the page's
+language then comes from Accept-Language as Django's LocaleMiddleware reads
+it, which this layer does not repeat (Django's page cache keys by language).
 """
 
 from django.conf import settings
@@ -51,6 +53,8 @@ class FastPages:
     @staticmethod
     def _may_answer(environ):
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not settings.PAGE_CACHE_SECONDS:
+            return False
+        if settings.LANGUAGE_FROM_BROWSER:
             return False
         cookies = environ.get("HTTP_COOKIE")
         return not cookies or _only_csrf_cookie(cookies)

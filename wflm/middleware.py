@@ -26,6 +26,7 @@ from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 from django.utils.encoding import escape_uri_path
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 
 from comments.kept_form import kept_form_response
@@ -33,7 +34,7 @@ from comments.kept_form import kept_form_response
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Long enough for a PostgreSQL restart, short enough that a reader retries.
 RETRY_AFTER_SECONDS = 30
-COULD_NOT_SAVE = (
+COULD_NOT_SAVE = gettext_lazy(
     "Your comment could not be saved because the archive's database is unavailable. "
     "Everything you typed is below: please try again in a moment."
 )

@@ -13,6 +13,7 @@ import codecs
 
 from django.conf import settings
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -35,13 +36,17 @@ class RequestGuardMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return 400, "The request's Content-Length is not a number."
+            return 400, gettext("The request's Content-Length is not a number.")
         limit = self.body_limit(request)
         if limit is not None and length > limit:
-            return 413, f"The request is too large: at most {limit // 1024} KB can be sent."
+            return 413, gettext("The request is too large: at most %(size)s KB can be sent.") % {
+                "size": limit // 1024
+            }
         if request.content_type == FORM and request.encoding is not None:
             if _codec_name(request.encoding) != "utf-8":
-                return 400, "Forms must be sent in UTF-8 (the request declared another character set)."
+                return 400, gettext(
+                    "Forms must be sent in UTF-8 (the request declared another character set)."
+                )
             # "utf8", "UTF_8"...: the same codec under another name, which Django refuses.
             request.encoding = "utf-8"
         return None

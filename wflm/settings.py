@@ -122,7 +122,8 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"autoescape": True},
+        # wflm/jinja2.py: the i18n extension, on Django's catalogues.
+        "OPTIONS": {"autoescape": True, "environment": "wflm.jinja2.environment"},
     },
 ]
 
@@ -170,7 +171,37 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Time and language --------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
+# The interface's language (LANGUAGE_CODE=fr, zh-hans, ...): one of LANGUAGES,
+# each with its catalogue in locale/ (README, "Languages").
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("tr", "Türkçe"),
+    ("zh-hans", "简体中文"),
+]
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en").strip().lower()
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not a shipped language ({', '.join(dict(LANGUAGES))})."
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats per language (wflm/formats/<lang>/formats.py), before Django's own.
+FORMAT_MODULE_PATH = ["wflm.formats"]
+# LANGUAGE_FROM_BROWSER=on: each reader gets the shipped language their
+# browser asks for (Accept-Language), LANGUAGE_CODE otherwise; cached pages
+# then vary by language (posts/pagecache.py, wflm/fast_pages.py).
+LANGUAGE_FROM_BROWSER = env.str("LANGUAGE_FROM_BROWSER", default="off").strip().lower()
+if LANGUAGE_FROM_BROWSER not in {"on", "off"}:
+    raise ImproperlyConfigured(f"LANGUAGE_FROM_BROWSER must be on or off, not {LANGUAGE_FROM_BROWSER!r}.")
+LANGUAGE_FROM_BROWSER = LANGUAGE_FROM_BROWSER == "on"
+if LANGUAGE_FROM_BROWSER:
+    # After the session (Django's order), before CommonMiddleware.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+        "django.middleware.locale.LocaleMiddleware",
+    )
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 if TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"TIME_ZONE={TIME_ZONE!r} is not a known time zone (e.g. Europe/Paris).")
@@ -372,6 +403,11 @@ COMMENTS_UNSUBSCRIBE_DAYS = env.int("COMMENTS_UNSUBSCRIBE_DAYS", default=365)
 for _name in ["COMMENTS_REMEMBER_DAYS", "COMMENTS_PENDING_DAYS", "COMMENTS_UNSUBSCRIBE_DAYS"]:
     if vars()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
+# How long a commenter may edit or delete their own comment, from the browser
+# that sent it (comments/edit_window.py); 0 turns it off. At most a day.
+COMMENTS_EDIT_MINUTES = _non_negative_int("COMMENTS_EDIT_MINUTES", 10)
+if COMMENTS_EDIT_MINUTES > 24 * 60:
+    raise ImproperlyConfigured("COMMENTS_EDIT_MINUTES must be at most 1440 (a day).")
 
 
 # --- Page cache -----------------------------------------------------------------

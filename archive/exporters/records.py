@@ -16,7 +16,7 @@ from posts.models import Post
 
 POSTS_PER_QUERY = 200
 
-POST_FIELDS = ("title", "slug", "artist", "album", "year", "body", "excerpt", "comments_open")
+POST_FIELDS = ("title", "slug", "artist", "album", "year", "body", "excerpt", "comments_open", "language")
 COMMENT_FIELDS = (
     "name",
     "email",

@@ -129,6 +129,8 @@ class PostRecord:
     exact_slug: bool = False  # our own export: the slug as it was, not re-slugified
     # Our own exports: [{"name", "slug"}] exactly; None: from categories.
     tags: list | None = None
+    # The content's language tag (Post.language): the WXR channel's <language>; "" when the file says none.
+    language: str = ""
 
 
 class Report:

@@ -12,6 +12,7 @@ import json
 
 from archive.importers.base import CommentRecord, ImportFailed, PostRecord
 from comments.models import Comment
+from wflm.languages import language_tag
 
 FORMAT_NAME = "wflm-archive"
 FORMAT_VERSION = 1
@@ -75,6 +76,7 @@ def post_record(data, cleaner, comments=None):
             year=_year(data.get("year"), where),
             other_sources=list(data.get("sources", [])),
             tags=_tags(data.get("tags"), where),
+            language=language_tag(data.get("language", "")),
         )
         for order, item in enumerate(data.get("comments", []) if comments is None else comments):
             record.comments.append(comment_record(item, cleaner, order, where))

@@ -15,10 +15,11 @@ from urllib.parse import unquote, urlsplit
 from archive.importers.base import CommentRecord, PostRecord, parse_naive
 from archive.importers.xml import DeclaringPrefixes, local_name, stream_elements
 from archive.text import html_to_text
+from wflm.languages import language_tag
 
 IMPORTED_TYPES = {"post", "page"}
 PUBLISHED_STATUSES = {"publish", "future", "inherit", ""}
-CHANNEL_FIELDS = {"title", "link", "base_site_url", "base_blog_url", "wxr_version"}
+CHANNEL_FIELDS = {"title", "link", "base_site_url", "base_blog_url", "wxr_version", "language"}
 
 
 def site_of(url):
@@ -159,6 +160,8 @@ class WXRImporter:
                 for c in categories
             ],
             extra=_post_extra(fields),
+            # The channel's <language> ("zh-Hans", "fr-FR"), which WordPress writes before the items.
+            language=language_tag(self.channel.get("language", "")),
         )
         if record.extra.get("password_protected"):
             self.report.counts["password_protected_posts"] += 1

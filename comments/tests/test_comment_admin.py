@@ -50,10 +50,10 @@ def test_changelist_query_count_does_not_grow(admin_client, django_assert_num_qu
     post = make_post()
     for _ in range(size):
         make_comment(post)
-    # 1. session, 2. user, 3. the post filter's choices, 4. count (filtered),
-    # 5. count (total), 6. the page of comments with their posts,
-    # 7-8. the date hierarchy (range, then the days), 9. the pending count in the title
-    with django_assert_num_queries(9):
+    # 1. session, 2. user, 3. the pending count (header, title and status
+    # filter: one), 4. the moderator's keyboard-shortcut preference,
+    # 5. count (filtered), 6. the page of comments with posts and parents
+    with django_assert_num_queries(6):
         assert admin_client.get(CHANGELIST).status_code == 200
 
 

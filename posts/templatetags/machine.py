@@ -10,12 +10,14 @@ import json
 import re
 
 from django import template
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from wflm.ids import parse_id
+from wflm.languages import language_tag
 
 register = template.Library()
 
@@ -94,6 +96,8 @@ def blog_posting_json_ld(context, post, thread):
             for comment in itertools.islice((c for c in thread if c.is_approved), JSON_LD_COMMENTS)
         ],
     }
+    # The content's own language (Post.language), else the site's.
+    data["inLanguage"] = language_tag(post.language) or language_tag(settings.LANGUAGE_CODE)
     if post.artist and post.album:
         data["about"] = {
             "@type": "MusicAlbum",

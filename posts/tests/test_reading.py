@@ -239,9 +239,13 @@ def test_each_reply_link_names_whom_it_answers(post):
     poet = make_comment(post, name="poetichigh")
     anonymous = [make_comment(post, name="Anonymous") for _ in range(2)]
     html = Thread.for_post(post).html
-    assert 'Reply<span class="visually-hidden"> to poetichigh</span></a>' in comment_html(html, poet)
+    # Read out as one phrase ("Reply to poetichigh"), the name wherever the language puts it.
+    reply_to_poet = (
+        '<span aria-hidden="true">Reply</span><span class="visually-hidden">Reply to poetichigh</span></a>'
+    )
+    assert reply_to_poet in comment_html(html, poet)
     # The same name twice on the page: the number tells them apart.
-    assert 'Reply<span class="visually-hidden"> to Anonymous (#2)</span>' in comment_html(html, anonymous[0])
+    assert '<span class="visually-hidden">Reply to Anonymous (#2)</span>' in comment_html(html, anonymous[0])
     assert 'data-reply-to="Anonymous (#3)"' in comment_html(html, anonymous[1])
 
 

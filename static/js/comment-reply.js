@@ -18,15 +18,22 @@
   respond.parentNode.insertBefore(home, respond);
 
   // The heading holds only its text (the cancel link is beside it), so
-  // replacing its children leaves nothing to run together.
+  // replacing its children leaves nothing to run together. Its wording, in
+  // the page's language, comes from the server (the form's data-title and
+  // data-reply-title: "Leave a Reply to %(name)s", the name wherever the
+  // language puts it).
   function setTitle(label) {
-    title.textContent = label ? "Leave a Reply to " : "Leave a Reply";
-    if (label) {
-      var span = document.createElement("span");
-      span.className = "reply-to-name";
-      span.textContent = label;
-      title.appendChild(span);
+    if (!label) {
+      title.textContent = form.dataset.title;
+      return;
     }
+    var parts = form.dataset.replyTitle.split("%(name)s");
+    title.textContent = parts[0];
+    var span = document.createElement("span");
+    span.className = "reply-to-name";
+    span.textContent = label;
+    title.appendChild(span);
+    if (parts.length > 1) title.appendChild(document.createTextNode(parts.slice(1).join("")));
   }
 
   document.addEventListener("click", function (event) {
@@ -70,19 +77,23 @@
   status.setAttribute("role", "status");
   help.after(status);
   var wasOver = false;
+  // Numbers as the page's language writes them; the sentences come from the
+  // server in that language (the textarea's data-count-* attributes).
+  var language = document.documentElement.lang || "en";
   function formatted(number) {
-    return number.toLocaleString("en-US");
+    return number.toLocaleString(language);
+  }
+  function fill(text, length) {
+    return text.replace("%(count)s", formatted(length)).replace("%(limit)s", formatted(limit))
+      .replace("%(excess)s", formatted(length - limit));
   }
   function count(announce) {
     var length = Array.from(body.value.trim()).length;
     var over = length > limit;
-    help.textContent = formatted(length) + " of " + formatted(limit) + " characters" +
-      (over ? ": " + formatted(length - limit) + " too many" : "");
+    help.textContent = fill(over ? body.dataset.countOver : body.dataset.count, length);
     help.classList.toggle("over-limit", over);
     if (announce && over !== wasOver) {
-      status.textContent = over
-        ? "Your comment is longer than " + formatted(limit) + " characters."
-        : "Your comment fits again.";
+      status.textContent = fill(over ? body.dataset.tooLong : body.dataset.fits, length);
     }
     wasOver = over;
   }
