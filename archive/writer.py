@@ -67,7 +67,7 @@ EXACT_COMMENT_FIELDS = [
     (field.name, field.get_default())
     for field in Comment._meta.concrete_fields
     if field.name
-    in {"moderation_rule", "moderation_note", "decided_at", "notify_replies", "reply_notified_at"}
+    in {"moderation_rule", "moderation_note", "decided_at", "notify_replies", "reply_notified_at", "by_staff"}
 ]
 SOURCE_FIELDS = [
     ("site", ""),

@@ -31,7 +31,14 @@ COMMENT_FIELDS = (
 # Moderation history, where the Comment model has it.
 COMMENT_OPTIONAL_FIELDS = tuple(
     name
-    for name in ("moderation_rule", "moderation_note", "decided_at", "notify_replies", "reply_notified_at")
+    for name in (
+        "moderation_rule",
+        "moderation_note",
+        "decided_at",
+        "notify_replies",
+        "reply_notified_at",
+        "by_staff",
+    )
     if any(field.name == name for field in Comment._meta.concrete_fields)
 )
 POST_SOURCE_FIELDS = (

@@ -92,7 +92,7 @@ def comment_record(data, cleaner, order, post_where):
     email = cleaner.email(data.get("email", ""), where, extra)
     url = cleaner.url(data.get("url", ""), where, extra)
     exact = {}
-    for name in ("moderation_rule", "moderation_note", "notify_replies"):
+    for name in ("moderation_rule", "moderation_note", "notify_replies", "by_staff"):
         if name in data:
             exact[name] = data[name]
     for name in ("decided_at", "reply_notified_at"):

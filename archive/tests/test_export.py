@@ -45,6 +45,7 @@ def build_archive():
         moderation_note="first comment from this address",
         decided_at=timezone.now(),
         notify_replies=True,
+        by_staff=True,  # a moderator's reply: its "author" badge survives the round trip
     )
     make_comment(make_post(title="Empty"), name="Removed", body="gone", status=Comment.Status.REMOVED)
 
@@ -72,6 +73,7 @@ COMMENT_FIELDS = [
     "decided_at",
     "notify_replies",
     "reply_notified_at",
+    "by_staff",
 ]
 POST_FIELDS = ["title", "slug", "artist", "album", "year", "body", "excerpt", "published_at", "comments_open"]
 

@@ -88,7 +88,9 @@ def test_a_listener_gone_silent_costs_at_most_the_memory_time(client, settings):
     with stamp_cache._listener.cursor() as cursor:
         cursor.execute("UNLISTEN *")
     make_comment(post, name="unannounced")
-    assert eventually(lambda: "unannounced" in client.get(post.get_absolute_url()).content.decode(), seconds=3)
+    assert eventually(
+        lambda: "unannounced" in client.get(post.get_absolute_url()).content.decode(), seconds=3
+    )
 
 
 def test_stamps_are_remembered_for_the_memory_time_only(client, settings, django_assert_num_queries):
