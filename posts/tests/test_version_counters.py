@@ -82,8 +82,22 @@ def test_a_long_transaction_writing_posts_does_not_block_commenters():
     assert SiteVersion.current()[0] != before_import_commits
 
 
-def test_one_bump_per_transaction_however_many_rows():
+def test_one_bump_per_transaction_however_many_rows_and_statements():
     posts = [make_post() for _ in range(5)]
     before = SiteVersion.objects.get(pk=1).version
-    Post.objects.filter(pk__in=[post.pk for post in posts]).update(comments_open=False)
-    assert SiteVersion.objects.get(pk=1).version == before + 1
+    with transaction.atomic():
+        for _ in range(3):
+            Post.objects.filter(pk__in=[post.pk for post in posts]).update(comments_open=False)
+    # One sequence: 15 new page versions during the statements, then the
+    # site version once, at the commit.
+    assert SiteVersion.objects.get(pk=1).version == before + 15 + 1
+
+
+def test_versions_never_repeat_after_the_tables_are_emptied():
+    post = make_post()
+    seen = {SiteVersion.current()[0], Post.objects.get(pk=post.pk).page_version}
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE posts_post, posts_siteversion CASCADE")
+    again = make_post(slug=post.slug, published_at=post.published_at)  # as a restore would
+    assert SiteVersion.current()[0] not in seen
+    assert Post.objects.get(pk=again.pk).page_version not in seen
