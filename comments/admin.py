@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from comments import editing
 from comments.admin_queue import (
@@ -167,11 +168,11 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
 
     # --- The change page ------------------------------------------------------------
 
-    @admin.display(description="On the site")
+    @admin.display(description=_("On the site"))
     def view_on_site_link(self, comment):
         return format_html('<a href="{0}">{0}</a>', comment.get_absolute_url())
 
-    @admin.display(description="Edit history (what it said before each edit)")
+    @admin.display(description=_("Edit history (what it said before each edit)"))
     def edit_history(self, comment):
         edits = list(comment.edits.select_related("edited_by"))
         if not edits:
@@ -210,34 +211,34 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
         done = MODERATION[name][1]
         self.message_user(request, f"{count} comment{'s' if count != 1 else ''} {done}.", messages.SUCCESS)
 
-    @admin.action(description="Approve selected comments", permissions=["change"])
+    @admin.action(description=_("Approve selected comments"), permissions=["change"])
     def approve(self, request, queryset):
         self._bulk(request, queryset, "approve")
 
-    @admin.action(description="Unapprove selected comments (back to pending)", permissions=["change"])
+    @admin.action(description=_("Unapprove selected comments (back to pending)"), permissions=["change"])
     def unapprove(self, request, queryset):
         self._bulk(request, queryset, "unapprove")
 
-    @admin.action(description="Mark selected comments as spam", permissions=["change"])
+    @admin.action(description=_("Mark selected comments as spam"), permissions=["change"])
     def mark_spam(self, request, queryset):
         self._bulk(request, queryset, "spam")
 
-    @admin.action(description="Not spam: approve selected spam", permissions=["change"])
+    @admin.action(description=_("Not spam: approve selected spam"), permissions=["change"])
     def not_spam(self, request, queryset):
         self._bulk(request, queryset, "not_spam")
 
-    @admin.action(description="Move selected comments to the trash", permissions=["change"])
+    @admin.action(description=_("Move selected comments to the trash"), permissions=["change"])
     def remove(self, request, queryset):
         self._bulk(request, queryset, "remove")
 
-    @admin.action(description="Restore selected comments from the trash", permissions=["change"])
+    @admin.action(description=_("Restore selected comments from the trash"), permissions=["change"])
     def restore(self, request, queryset):
         self._bulk(request, queryset, "restore")
 
     # --- Privacy (WordPress's "Export/Erase Personal Data") -------------------------
 
     @admin.action(
-        description="Export personal data of the selected comments' authors (JSON)", permissions=["view"]
+        description=_("Export personal data of the selected comments' authors (JSON)"), permissions=["view"]
     )
     def export_personal_data(self, request, queryset):
         emails = _emails_of(queryset)
@@ -249,7 +250,7 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
         return response
 
     @admin.action(
-        description="Erase personal data of the selected comments' authors…", permissions=["change"]
+        description=_("Erase personal data of the selected comments' authors…"), permissions=["change"]
     )
     def erase_personal_data(self, request, queryset):
         emails = _emails_of(queryset)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from comments.models import Comment
 
@@ -83,4 +84,4 @@ def seconds_left(created_at, now=None):
 
 def minutes_label(seconds):
     """ "9 min left": rounded up, so the last seconds still read "1 min"."""
-    return f"{max(1, math.ceil(seconds / 60))} min left"
+    return gettext("%(minutes)s min left") % {"minutes": max(1, math.ceil(seconds / 60))}

@@ -5,6 +5,7 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,14 @@ CLOSED = _("Comments are closed on this post, so your reply could not be saved."
 def _number(value):
     """value grouped as the interface language writes it ("10,000", "10 000")."""
     return number_format(value, force_grouping=True)
+
+
+def _body_help_text():
+    return gettext("Up to %(limit)s characters.") % {"limit": _number(BODY_MAX_LENGTH)}
+
+
+# The comment box's help text, read in the language of each render (also comments/own_comment.py).
+body_help_text = lazy(_body_help_text, str)()
 
 
 class WebAddressField(forms.URLField):
@@ -76,7 +85,7 @@ class CommentForm(forms.ModelForm):
         label=_("Comment"),
         # data-limit: for the live count (static/js/comment-reply.js).
         widget=forms.Textarea(attrs={"rows": 8, "cols": 45, "data-limit": BODY_MAX_LENGTH}),
-        # help_text: set per form (__init__), with the limit written as the language writes numbers.
+        help_text=body_help_text,
         validators=[reject_control_characters],
         error_messages={"required": _("Please type your comment.")},
     )
@@ -106,7 +115,6 @@ class CommentForm(forms.ModelForm):
     def __init__(self, post, *args, ip_address=None, user_agent="", **kwargs):
         super().__init__(*args, **kwargs)
         body = self.fields["body"]
-        body.help_text = gettext("Up to %(limit)s characters.") % {"limit": _number(BODY_MAX_LENGTH)}
         # The live count's sentences (static/js/comment-reply.js fills in the numbers).
         body.widget.attrs = {
             **body.widget.attrs,

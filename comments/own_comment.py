@@ -23,11 +23,12 @@ from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comments import cookies, edit_window, moderation, notifications
 from comments.editing import clean_body, edit_comment
-from comments.forms import WebAddressField
+from comments.forms import WebAddressField, body_help_text
 from comments.models import BODY_MAX_LENGTH, Comment
 from comments.net import client_ip, user_agent
 from comments.text import reject_control_characters, reject_line_breaks_and_bidi_controls
@@ -39,12 +40,13 @@ from wflm.same_origin import same_origin_or_csrf_token, signed_in
 # What a commenter may change about their comment; which rules see an edit.
 CONTENT_RULES = [moderation.disallowed_keys, moderation.max_links, moderation.moderation_keys]
 DELETED_NOTE = "Deleted by its commenter."
-CONFIRM_DELETE = "Tick “Yes, delete my comment” to delete it."
-FROM_ANOTHER_SITE = (
+# Translated where shown (gettext_noop: marked, kept as the English text here).
+CONFIRM_DELETE = gettext_noop("Tick “Yes, delete my comment” to delete it.")
+FROM_ANOTHER_SITE = gettext_lazy(
     "This change was sent from another site's page, so it was not saved. "
     "Everything you typed is below: check it, and make the change from here if you meant to."
 )
-EXPIRED = (
+EXPIRED = gettext_lazy(
     "Your form had expired, so your change was not saved. "
     "Everything you typed is below: open the edit page again and make the change there."
 )
@@ -54,26 +56,29 @@ class OwnCommentForm(forms.Form):
     """The three things a commenter may change: name, website, text (email stays)."""
 
     name = forms.CharField(
-        label="Name",
+        label=gettext_lazy("Name"),
         max_length=100,
         validators=[reject_control_characters, reject_line_breaks_and_bidi_controls],
-        error_messages={"required": "Please enter your name."},
+        error_messages={"required": gettext_lazy("Please enter your name.")},
     )
     url = WebAddressField(
-        label="Website",
+        label=gettext_lazy("Website"),
         max_length=200,
         required=False,
         assume_scheme="https",
         validators=[reject_control_characters],
-        error_messages={"invalid": "Please enter a web address starting with http:// or https://."},
+        error_messages={
+            "invalid": gettext_lazy("Please enter a web address starting with http:// or https://.")
+        },
     )
     # No max_length (it would cut a long paste): clean_body says by how much.
     body = forms.CharField(
-        label="Comment",
+        label=gettext_lazy("Comment"),
         widget=forms.Textarea(attrs={"rows": 8, "cols": 45, "data-limit": BODY_MAX_LENGTH}),
-        help_text=f"Up to {BODY_MAX_LENGTH:,} characters.",
+        # In the interface's language and its way of writing numbers (comments/forms.py).
+        help_text=body_help_text,
         validators=[reject_control_characters],
-        error_messages={"required": "Please type your comment."},
+        error_messages={"required": gettext_lazy("Please type your comment.")},
     )
 
     def clean_body(self):
@@ -93,35 +98,45 @@ class Refusal:
 def refusal(request, comment):
     """Why this browser may not change comment now, or None when it may."""
     count = edit_window.window_seconds() // 60
-    minutes = f"{count} minute{'' if count == 1 else 's'}"
+    minutes = ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
     if not edit_window.is_on():
         return Refusal(
-            403, "Comments cannot be changed", "This site does not let commenters change comments."
+            403,
+            gettext("Comments cannot be changed"),
+            gettext("This site does not let commenters change comments."),
         )
     if comment is None:
-        return Refusal(404, "No such comment", "There is no comment at this address.")
+        return Refusal(404, gettext("No such comment"), gettext("There is no comment at this address."))
     if comment.pk not in edit_window.editable_ids(request):
         return Refusal(
             403,
-            "This comment cannot be changed from here",
-            f"A comment can be changed or deleted only from the browser that sent it, for {minutes} "
-            "after it was sent. This browser did not send this one, or its time is over.",
+            gettext("This comment cannot be changed from here"),
+            gettext(
+                "A comment can be changed or deleted only from the browser that sent it, for %(minutes)s "
+                "after it was sent. This browser did not send this one, or its time is over."
+            )
+            % {"minutes": minutes},
         )
     if comment.status == Comment.Status.REMOVED:
         return Refusal(
-            410, "This comment was deleted", "This comment was deleted: it can no longer be changed."
+            410,
+            gettext("This comment was deleted"),
+            gettext("This comment was deleted: it can no longer be changed."),
         )
     if comment.status not in edit_window.EDITABLE_STATUSES:
         return Refusal(
             403,
-            "This comment cannot be changed",
-            "A moderator has set this comment aside: it cannot be changed.",
+            gettext("This comment cannot be changed"),
+            gettext("A moderator has set this comment aside: it cannot be changed."),
         )
     if not edit_window.seconds_left(comment.created_at):
         return Refusal(
             403,
-            "The time to change this comment is over",
-            f"A comment can be changed or deleted for {minutes} after it was sent, and that time is over.",
+            gettext("The time to change this comment is over"),
+            gettext(
+                "A comment can be changed or deleted for %(minutes)s after it was sent, and that time is over."
+            )
+            % {"minutes": minutes},
         )
     return None
 
@@ -133,7 +148,9 @@ def refused_by_csrf_check(request, reason):
     either way the text comes back on the page.
     """
     message = FROM_ANOTHER_SITE if reason.startswith("The request came from another site") else EXPIRED
-    return refused_page(request, Refusal(403, "Your change was not saved", message), typed=request.POST)
+    return refused_page(
+        request, Refusal(403, gettext("Your change was not saved"), message), typed=request.POST
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -167,7 +184,7 @@ def delete_own(request, comment_id):
         return refused_page(request, refused)
     if request.POST.get("confirm") != "yes":
         form = OwnCommentForm(initial={"name": comment.name, "url": comment.url, "body": comment.body})
-        return edit_page(request, comment, form, status=400, delete_error=CONFIRM_DELETE)
+        return edit_page(request, comment, form, status=400, delete_error=gettext(CONFIRM_DELETE))
     with transaction.atomic():
         removed = Comment.objects.filter(pk=comment.pk).moderate(Comment.Status.REMOVED, by=None)
         if removed:

@@ -147,9 +147,9 @@ class Thread:
                 continue
             seconds = edit_window.seconds_left(comment.created_at, now)
             if seconds:
-                # Digits and ASCII only: nothing to escape (see thread.jinja).
+                # Escaped here: thread.jinja prints it as it is (a translation is ours, but text).
                 comment.edit_seconds_left = seconds
-                comment.edit_label = edit_window.minutes_label(seconds)
+                comment.edit_label = escape(edit_window.minutes_label(seconds))
                 comment.edit_url = reverse("comments:edit_own", args=[pk])
                 self.offers_edits = True
 

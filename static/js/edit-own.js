@@ -7,12 +7,18 @@
 // up, and the edit page says that the time is over.
 (function () {
   "use strict";
+  // The words, in the page's language, ride on this script's own element
+  // (templates/comments/_edit_own_script.html); English without them.
+  var script = document.currentScript;
+  var leftLabel = (script && script.getAttribute("data-left-label")) || "%(minutes)s min left";
+  var overLabel = (script && script.getAttribute("data-over-label")) ||
+    "The time to change or delete this comment is over.";
   var started = Date.now();
   var timers = document.querySelectorAll("[data-seconds-left]");
   if (!timers.length) return;
 
   function label(seconds) {
-    return Math.max(1, Math.ceil(seconds / 60)) + " min left";
+    return leftLabel.replace("%(minutes)s", Math.max(1, Math.ceil(seconds / 60)));
   }
 
   function tick() {
@@ -28,7 +34,7 @@
       } else if (timer.tagName === "A") {
         timer.remove(); // the thread's "Edit" link
       } else {
-        timer.textContent = "The time to change or delete this comment is over.";
+        timer.textContent = overLabel;
         timer.removeAttribute("data-seconds-left");
       }
     });

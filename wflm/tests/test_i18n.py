@@ -10,9 +10,11 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.template import Context, Template
+from django.urls import reverse
 from django.utils import translation
 
 from archive.importing import ImportOptions, import_file
+from comments import edit_window
 from comments.forms import CommentForm
 from comments.models import Comment
 from conftest import make_comment, make_form_timestamp
@@ -524,3 +526,15 @@ def test_each_shipped_language_starts():
     for language in ("fr", "zh-hans", "ZH-Hans"):
         result = manage("check", **PRODUCTION, LANGUAGE_CODE=language, LANGUAGE_FROM_BROWSER="on")
         assert result.returncode == 0, result.stderr
+
+
+def test_a_commenter_s_own_comment_pages_speak_the_interface_language(client, settings, post):
+    settings.LANGUAGE_CODE = "de"
+    comment = make_comment(post)
+
+    html = client.get(reverse("comments:edit_own", args=[comment.pk])).content.decode()
+
+    assert "Dieser Kommentar kann von hier aus nicht geändert werden" in html
+    assert "10 Minuten lang nach dem Senden" in html  # COMMENTS_EDIT_MINUTES, plural
+    with translation.override("zh-hans"):
+        assert edit_window.minutes_label(61) == "还剩 2 分钟"
