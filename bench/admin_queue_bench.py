@@ -15,7 +15,6 @@ p95 of each, and the slowest queries of one request. Target: p50 <= 150 ms.
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -127,11 +126,8 @@ def main(argv=None):
     if args.child:
         child(args)
         return 0
-    base_url = os.environ.get("DATABASE_URL")
+    base_url = scratch.server_url()
     if not base_url:
-        print(
-            "DATABASE_URL is not set: run `make bench` (it starts the embedded PostgreSQL).", file=sys.stderr
-        )
         return 2
     name = scratch.database_name(base_url) + DATABASE_SUFFIX
     url = scratch.with_database(base_url, name)

@@ -16,6 +16,16 @@ WORK_DIR = BASE_DIR / "var" / "bench"
 STATIC_ROOT = WORK_DIR / "static"
 
 
+def server_url():
+    """DATABASE_URL (the server scratch databases go on), or None after saying how to get one."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print(
+            "DATABASE_URL is not set: run `make bench` (it starts the embedded PostgreSQL).", file=sys.stderr
+        )
+    return url
+
+
 def database_name(url):
     return unquote(urlsplit(url).path.lstrip("/"))
 

@@ -25,7 +25,6 @@ definitions), as a restore would.
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -377,11 +376,8 @@ def main(argv=None):
     if args.child:
         child(args)
         return 0
-    base_url = os.environ.get("DATABASE_URL")
+    base_url = scratch.server_url()
     if not base_url:
-        print(
-            "DATABASE_URL is not set: run `make bench` (it starts the embedded PostgreSQL).", file=sys.stderr
-        )
         return 2
     name = scratch.database_name(base_url) + DATABASE_SUFFIX
     url = scratch.with_database(base_url, name)

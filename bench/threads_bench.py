@@ -396,11 +396,8 @@ def _raise_interrupt(signum, frame):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     plan = Plan(args.quick)
-    base_url = os.environ.get("DATABASE_URL")
+    base_url = scratch.server_url()
     if not base_url:
-        print(
-            "DATABASE_URL is not set: run `make bench` (it starts the embedded PostgreSQL).", file=sys.stderr
-        )
         return 2
     # SIGTERM (e.g. from `python -m wflm.localdb run`) unwinds like Ctrl-C,
     # so every server is stopped and every scratch database dropped.

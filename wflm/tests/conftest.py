@@ -159,6 +159,30 @@ def running_gunicorn(env, log_path, *options):
         _stop(process)
 
 
+COLLECTSTATIC = [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"]
+
+
+def collect_static(env):
+    """collectstatic into env's STATIC_ROOT: the manifest storage serves only what it wrote."""
+    subprocess.run(COLLECTSTATIC, cwd=settings.BASE_DIR, env=env, check=True)
+
+
+def wait_for(check, seconds, what):
+    """Poll check() until it is true; fail saying what did not happen."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not within {seconds}s", pytrace=False)
+        time.sleep(0.2)
+
+
+def missing_tool(reason):
+    """A program a test needs is not installed: a failure in CI (.ci/run installs it), else a skip."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}: CI must run this test (.ci/run installs it).", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def _gunicorn(django_db_setup, tmp_path_factory):
     """A real gunicorn (2 workers) serving the test database; yields its base URL.
@@ -168,13 +192,7 @@ def _gunicorn(django_db_setup, tmp_path_factory):
     """
     workdir = tmp_path_factory.mktemp("gunicorn")
     env = _server_environment(static_root=workdir / "static")
-    # The manifest storage serves only what collectstatic wrote.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        check=True,
-    )
+    collect_static(env)
     with running_gunicorn(env, workdir / "gunicorn.log", "--access-logfile", "-") as base_url:
         yield base_url
 
@@ -189,10 +207,7 @@ def gunicorn_server(_gunicorn, transactional_db):
 def chromium_executable():
     if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
-    reason = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must run the browser tests.", pytrace=False)
-    pytest.skip(reason)
+    missing_tool(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,13 @@
 the page, its cache and the reply form's script speak the browser's language."""
 
 import re
-import subprocess
-import sys
 import urllib.request
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from posts.demo import load_demo_archive
-from wflm.tests.conftest import _server_environment, running_gunicorn
+from wflm.tests.conftest import _server_environment, collect_static, running_gunicorn
 
 FORM_VALUES = re.compile(r'(?<=name="ts" value=")[^"]*|(?<=name="key" value=")[^"]*')
 
@@ -23,12 +20,7 @@ def multilingual_server(django_db_setup, tmp_path_factory):
     """gunicorn serving the test database with LANGUAGE_FROM_BROWSER=on."""
     workdir = tmp_path_factory.mktemp("gunicorn-languages")
     env = _server_environment(static_root=workdir / "static") | {"LANGUAGE_FROM_BROWSER": "on"}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        check=True,
-    )
+    collect_static(env)
     with running_gunicorn(env, workdir / "gunicorn.log") as base_url:
         yield base_url
 

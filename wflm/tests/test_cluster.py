@@ -13,7 +13,6 @@ skipped, saying so, and fails in CI (CI=true), where .ci/run installs both.
 import contextlib
 import http.client
 import http.cookies
-import os
 import re
 import secrets
 import shutil
@@ -26,6 +25,7 @@ import pytest
 
 from wflm.cluster import Cluster, Ports
 from wflm.cluster_servers import ClusterError, query
+from wflm.tests.conftest import missing_tool, wait_for
 from wflm.tests.test_faults import form_of
 
 HELD_WORD = "holdforreview"
@@ -41,10 +41,7 @@ KEPT_LOGS = Path(__file__).resolve().parents[2] / "var" / "test-cluster-logs"
 def cluster():
     missing = [program for program in ("nginx", "redis-server") if shutil.which(program) is None]
     if missing:
-        reason = f"{' and '.join(missing)} not installed (apt-get install {' '.join(missing)})"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: CI must run the cluster test (.ci/run installs them).", pytrace=False)
-        pytest.skip(reason)
+        missing_tool(f"{' and '.join(missing)} not installed (apt-get install {' '.join(missing)})")
     # Not under pytest's tmp_path: as root, PostgreSQL runs as another
     # account, which pytest's private /tmp/pytest-of-root would lock out.
     root = Path(tempfile.mkdtemp(prefix="wflm-cluster-"))
@@ -166,15 +163,6 @@ def wait_for_replay(cluster, timeout=REPLAY_TIMEOUT):
         time.sleep(0.05)
 
 
-def eventually(check, seconds, what):
-    """Poll check() until it is true; fail saying what did not happen."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not within {seconds}s", pytrace=False)
-        time.sleep(0.2)
-
-
 @contextlib.contextmanager
 def replay_paused(cluster):
     query(cluster.ports.replica, "SELECT pg_wal_replay_pause()")
@@ -211,7 +199,7 @@ def test_two_anonymous_readers_get_byte_identical_pages(cluster, post_path):
     # One render, shared through Redis and the proxy; a server may hold its
     # previous copy for PROCESS_MEMORY_SECONDS after a change, so the six
     # answers agree once that has passed, and must then stay the same.
-    eventually(lambda: len(set(pages())) == 1, 10, "the same bytes from A, B and the proxy")
+    wait_for(lambda: len(set(pages())) == 1, 10, "the same bytes from A, B and the proxy")
     assert len(set(pages())) == 1, "anonymous readers got different bytes"
     assert first.cookies == second.cookies == {}
 
@@ -286,12 +274,8 @@ def test_with_replay_paused_the_commenter_still_sees_their_reply_and_others_see_
     # What a server read from the replica while it stood still, it may
     # serve again for PROCESS_MEMORY_SECONDS (no change notice will come).
     bound = PROCESS_MEMORY_SECONDS + 2
-    eventually(
-        lambda: text in other.page(a, post_path), bound, "the reply on A for other readers after replay"
-    )
-    eventually(
-        lambda: text in other.page(b, post_path), bound, "the reply on B for other readers after replay"
-    )
+    wait_for(lambda: text in other.page(a, post_path), bound, "the reply on A for other readers after replay")
+    wait_for(lambda: text in other.page(b, post_path), bound, "the reply on B for other readers after replay")
 
 
 def test_the_proxy_serves_anonymous_pages_from_its_cache_and_personal_ones_never(cluster, post_path):
@@ -320,7 +304,7 @@ def test_a_new_reply_shows_through_the_proxy_within_s_maxage(cluster, post_path)
     wait_for_replay(cluster)
     started = time.monotonic()
     # The stale copy may be served once while nginx refreshes it in the background.
-    eventually(lambda: text in Reader().page(proxy, post_path), s_maxage + 2, "the reply through the proxy")
+    wait_for(lambda: text in Reader().page(proxy, post_path), s_maxage + 2, "the reply through the proxy")
     assert time.monotonic() - started <= s_maxage + 2
 
 

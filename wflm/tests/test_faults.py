@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,7 +26,7 @@ from django.db import OperationalError, connection
 from conftest import make_comment, make_form_timestamp, make_post
 from wflm import localdb
 from wflm.middleware import COULD_NOT_SAVE
-from wflm.tests.conftest import _server_environment, _tail, running_gunicorn
+from wflm.tests.conftest import _server_environment, _tail, running_gunicorn, wait_for
 
 UNAVAILABLE = "The archive is unavailable for a moment"
 TYPED = {
@@ -385,14 +384,6 @@ def manage(env, *args):
         env=env,
         check=True,
     )
-
-
-def wait_for(check, seconds, what):
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not within {seconds}s", pytrace=False)
-        time.sleep(0.2)
 
 
 @contextlib.contextmanager

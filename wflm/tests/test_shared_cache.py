@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from wflm.tests.conftest import missing_tool
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -33,7 +35,7 @@ def redis_url(tmp_path_factory):
     if server is None:
         # As the browser tests do without Chromium: `make test` on a bare
         # machine says what is missing; .ci/run installs it, so CI never skips.
-        pytest.skip("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
+        missing_tool("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
     port = free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

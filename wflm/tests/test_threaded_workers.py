@@ -5,16 +5,13 @@ and changes at once must neither fail nor leave a stale page behind.
 """
 
 import concurrent.futures
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
-from django.conf import settings
 
 from conftest import make_comment, make_post
-from wflm.tests.conftest import _server_environment, running_gunicorn
+from wflm.tests.conftest import _server_environment, collect_static, running_gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,8 +29,7 @@ def fetch(url):
 @pytest.fixture
 def threaded_server(tmp_path):
     env = _server_environment(static_root=tmp_path / "static") | {"PAGE_STAMP_LISTEN": "on"}
-    collectstatic = [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"]
-    subprocess.run(collectstatic, cwd=settings.BASE_DIR, env=env, check=True)
+    collect_static(env)
     options = ("--worker-class", "gthread", "--threads", "8")
     with running_gunicorn(env, tmp_path / "gunicorn.log", *options) as base_url:
         yield base_url
