@@ -102,6 +102,12 @@ ARTISTS = [
 ]
 
 
+# Most posts in the site's language (blank: English here), the others
+# stemmed in French, Spanish and Turkish, or not at all (Chinese): every
+# search then matches in four configurations plus the words as written.
+POST_LANGUAGES = ["", "", "", "", "", "", "fr", "es", "tr", "zh-Hans"]
+
+
 def _split(words):
     return words.split()
 
@@ -168,6 +174,7 @@ def build(comments, posts):
                 year=1955 + number % 60,
                 body="<p>" + text(rng.randint(80, 220)) + "</p><p>" + text(rng.randint(20, 80)) + "</p>",
                 published_at=first + timedelta(hours=6 * number),
+                language=POST_LANGUAGES[number % len(POST_LANGUAGES)],
             )
         )
     Post.objects.bulk_create(new_posts, batch_size=2000)
@@ -309,8 +316,10 @@ def measure(repeat):
     # The plan of the ranked-ids query (the only one that grows with the archive).
     explains = {}
     for kind, queries in QUERIES.items():
-        sql, params = models.ranked_ids_sql(Terms.parse(queries[0]), 0, 10, timezone.now())
         with connection.cursor() as cursor:
+            sql, params = models.ranked_ids_sql(
+                Terms.parse(queries[0]), 0, 10, timezone.now(), models.content_configs(cursor)
+            )
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) " + sql, params)
             explains[f"{kind}: {queries[0]}"] = [row[0] for row in cursor.fetchall()]
     return results, explains
@@ -321,7 +330,8 @@ def _uncapped(connection, models, terms, now):
     bound = models.CANDIDATES
     models.CANDIDATES = 10**9
     try:
-        sql, params = models.ranked_ids_sql(terms, 0, 10, now)
+        with connection.cursor() as cursor:
+            sql, params = models.ranked_ids_sql(terms, 0, 10, now, models.content_configs(cursor))
     finally:
         models.CANDIDATES = bound
     with connection.cursor() as cursor:

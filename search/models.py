@@ -32,7 +32,7 @@ from datetime import datetime
 
 import nh3
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, TextField, Value
 from django.db.models.functions import Replace
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
@@ -41,7 +41,6 @@ from django.utils.translation import ngettext
 from comments.models import Comment
 from posts.models import Post, reading
 
-CONFIG = "wflm_unaccent"
 CANDIDATES = 1000
 # ts_headline marks matches with these; comment bodies cannot hold control
 # characters, and snippet() copes with strays from imported posts.
@@ -51,11 +50,30 @@ _SPACES = re.compile(r"\s+")
 
 # websearch_to_tsquery on a literal is folded to a constant when the query
 # is planned, so the planner sees the real tsquery (and its estimates).
+# The words as typed (wflm_unaccent: every row has this vector) ...
 _TSQUERY = "websearch_to_tsquery('wflm_unaccent', %(words)s)"
 # ts_rank weights are {D, C, B, A}. Posts: the defaults (body C 0.2, album
 # B 0.4, title and artist A 1.0). Comments: body D 0.1, name C 0.05.
-_POST_RANK = f"ts_rank(d.search_vector, {_TSQUERY}, 32)"
-_COMMENT_RANK = f"ts_rank('{{0.1, 0.05, 0, 0}}', c.search_vector, {_TSQUERY}, 32)"
+_COMMENT_WEIGHTS = "'{0.1, 0.05, 0, 0}', "
+
+
+def _stemmed_tsquery(index):
+    """... and stemmed in the index-th content language in use (a parameter, so still a constant)."""
+    return f"websearch_to_tsquery(%(config{index})s::regconfig, %(words)s)"
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """A table's two word vectors (search/migrations/0002_content_languages.py) and its configuration column."""
+
+    simple: str
+    stemmed: str
+    config: str
+
+
+_POST_VECTORS = _Vectors("d.search_vector", "d.search_stemmed", "d.config")
+_HEADING_VECTORS = _Vectors("d.search_heading", "d.search_heading_stemmed", "d.config")
+_COMMENT_VECTORS = _Vectors("c.search_vector", "c.search_stemmed", "c.search_config")
 _POST_HEADING = "concat_ws(' ', p.title, p.artist, p.album)"
 
 
@@ -89,24 +107,50 @@ def _like(index):
     return f"'%%' || search_fold(%(sub{index})s) || '%%'"
 
 
-def _words(terms, vector, guard=True):
-    match = f"{vector} @@ {_TSQUERY}"
+def _words(terms, vectors, configs, guard=True):
+    """SQL: the words match the row as written, or stemmed in the row's language.
+
+    configs: the content languages' configurations in use; a row's
+    stemmed vector is only ever matched with its own language's query.
+    """
+    branches = [(vectors.simple, _TSQUERY, None)] + [
+        (vectors.stemmed, _stemmed_tsquery(index), f"{vectors.config} = %(config{index})s::regconfig")
+        for index in range(len(configs))
+    ]
+    matches = []
+    for vector, tsquery, only_for in branches:
+        match = f"{vector} @@ {tsquery}"
+        if guard and not terms.substrings:
+            # Without one, only exclusions ("-miles") match nothing rather than
+            # every row (querytree is 'T' when nothing can use the index).
+            match = f"querytree({tsquery}) <> 'T' AND {match}"
+        matches.append(f"({only_for} AND {match})" if only_for else f"({match})")
+    matched = " OR ".join(matches)
     if terms.substrings:
         # Words without a lexeme ("&|!") add no condition when a substring
         # narrows the search; "-word" still excludes.
-        return f"(numnode({_TSQUERY}) = 0 OR {match})"
-    if guard:
-        # Without one, only exclusions ("-miles") match nothing rather than
-        # every row (querytree is 'T' when nothing can use the index).
-        return f"querytree({_TSQUERY}) <> 'T' AND {match}"
-    return match
+        return f"(numnode({_TSQUERY}) = 0 OR {matched})"
+    return f"({matched})"
 
 
-def _condition(terms, vector, text, guard=True):
-    """SQL: the row's vector matches the words and its text holds every substring."""
-    conditions = [_words(terms, vector, guard)] if terms.words else []
+def _condition(terms, vectors, configs, text, guard=True):
+    """SQL: the row's vectors match the words and its text holds every substring."""
+    conditions = [_words(terms, vectors, configs, guard)] if terms.words else []
     conditions += [f"{text} LIKE {_like(index)}" for index in range(len(terms.substrings))]
     return " AND ".join(conditions)
+
+
+def _rank(vectors, configs, weights=""):
+    """SQL: the better of the rank as written and the rank in the row's language."""
+    as_written = f"ts_rank({weights}{vectors.simple}, {_TSQUERY}, 32)"
+    if not configs:
+        return as_written
+    cases = " ".join(
+        f"WHEN {vectors.config} = %(config{index})s::regconfig"
+        f" THEN ts_rank({weights}{vectors.stemmed}, {_stemmed_tsquery(index)}, 32)"
+        for index in range(len(configs))
+    )
+    return f"greatest({as_written}, CASE {cases} ELSE 0 END)"
 
 
 def _substring_scores(terms, fields):
@@ -120,18 +164,23 @@ def _substring_scores(terms, fields):
     return scores
 
 
-def ranked_ids_sql(terms, offset, limit, now):
-    """(SQL, params) of the query listing one page of hits, best first, with the total."""
+def ranked_ids_sql(terms, offset, limit, now, configs=()):
+    """(SQL, params) of the query listing one page of hits, best first, with the total.
+
+    configs: the text search configurations of the content languages in
+    use (content_configs()).
+    """
     post_score = " + ".join(
-        ([_POST_RANK] if terms.words else [])
+        ([_rank(_POST_VECTORS, configs)] if terms.words else [])
         + _substring_scores(terms, [("concat_ws(' ', p.title, p.artist)", 1.0), ("p.album", 0.4), ("", 0.2)])
     )
     comment_score = " + ".join(
-        ([_COMMENT_RANK] if terms.words else []) + _substring_scores(terms, [("c.body", 0.1), ("", 0.05)])
+        ([_rank(_COMMENT_VECTORS, configs, _COMMENT_WEIGHTS)] if terms.words else [])
+        + _substring_scores(terms, [("c.body", 0.1), ("", 0.05)])
     )
-    post_match = _condition(terms, "d.search_vector", "d.search_text")
-    heading = _condition(terms, "d.search_heading", f"search_fold({_POST_HEADING})", guard=False)
-    comment_match = _condition(terms, "c.search_vector", "search_comment_text(c.body, c.name)")
+    post_match = _condition(terms, _POST_VECTORS, configs, "d.search_text")
+    heading = _condition(terms, _HEADING_VECTORS, configs, f"search_fold({_POST_HEADING})", guard=False)
+    comment_match = _condition(terms, _COMMENT_VECTORS, configs, "search_comment_text(c.body, c.name)")
     # Built only from this module's constants; the reader's text is in params.
     sql = f"""
         WITH hits AS (
@@ -167,13 +216,34 @@ def ranked_ids_sql(terms, offset, limit, now):
         "candidates": CANDIDATES,
     }
     params.update({f"sub{index}": substring for index, substring in enumerate(terms.substrings)})
+    params.update({f"config{index}": config for index, config in enumerate(configs)})
     return sql, params
 
 
+# The configurations that some post (and so its comments) is stemmed in: a
+# few index probes, however large the archive.
+_CONTENT_CONFIGS = """
+    SELECT DISTINCT l.config::text FROM search_language l
+     WHERE EXISTS (SELECT 1 FROM search_post d WHERE d.config = l.config)
+     ORDER BY 1
+"""
+
+
+def content_configs(cursor):
+    """The text search configurations of the content languages in the archive ("wflm_french", ...)."""
+    cursor.execute(_CONTENT_CONFIGS)
+    return [config for (config,) in cursor.fetchall()]
+
+
 def _ranked_ids(terms, offset, limit, now):
-    """[(kind, id, total, capped)] for one page of hits, best first; one query."""
+    """[(kind, id, total, capped)] for one page of hits, best first.
+
+    Queries: the content languages in use (1, when the query has words),
+    then the ranked ids with the total (1).
+    """
     with reading(Post).cursor() as cursor:  # where the page's other reads go (a replica, if any)
-        cursor.execute(*ranked_ids_sql(terms, offset, limit, now))
+        configs = content_configs(cursor) if terms.words else []
+        cursor.execute(*ranked_ids_sql(terms, offset, limit, now, configs))
         return cursor.fetchall()
 
 
@@ -187,14 +257,13 @@ def search(terms, *, offset, limit, now):
     total, capped = rows[0][2:] if rows else (0, False)
     post_ids = [pk for kind, pk, *_ in rows if kind == "post"]
     comment_ids = [pk for kind, pk, *_ in rows if kind == "comment"]
-    headline = _headline_options(terms)
     posts, comments = {}, {}
     if post_ids:
         queryset = Post.objects.filter(pk__in=post_ids).only(
             "title", "slug", "artist", "body", "excerpt", "published_at"
         )
-        if headline:
-            queryset = queryset.annotate(headline=SearchHeadline(_strip_tags("body"), **headline))
+        if terms.words:
+            queryset = queryset.annotate(headline=_headline(terms, _strip_tags("body"), "language"))
         posts = {post.pk: post for post in queryset}
     if comment_ids:
         queryset = (
@@ -202,10 +271,10 @@ def search(terms, *, offset, limit, now):
             .select_related("post")
             .only("name", "body", "created_at", "post__title", "post__slug", "post__published_at")
         )
-        if headline:
+        if terms.words:
             # Escaped first: ts_headline drops whatever looks like an HTML
             # tag, and a plain-text comment's "<b>" is text to show.
-            queryset = queryset.annotate(headline=SearchHeadline(_escape("body"), **headline))
+            queryset = queryset.annotate(headline=_headline(terms, _escape("body"), "post__language"))
         comments = {comment.pk: comment for comment in queryset}
     hits = []
     for kind, pk, *_ in rows:
@@ -227,17 +296,22 @@ def _escape(column):
     return escaped
 
 
-def _headline_options(terms):
-    if not terms.words:
-        return None
-    return {
-        "query": SearchQuery(terms.words, search_type="websearch", config=CONFIG),
-        "config": CONFIG,
-        "start_sel": START,
-        "stop_sel": STOP,
-        "max_words": 35,
-        "min_words": 15,
-    }
+def _headline(terms, text, language_field):
+    """ts_headline of text, its words matched as the language of language_field's content stems them.
+
+    Stemmed, "trompettes" marks "trompette"; words as typed still match
+    (wflm_unaccent when the language has no configuration).
+    """
+    config = Func(F(language_field), function="search_headline_config", output_field=TextField())
+    return SearchHeadline(
+        text,
+        SearchQuery(terms.words, search_type="websearch", config=config),
+        config=config,
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=35,
+        min_words=15,
+    )
 
 
 def _post_hit(post, terms):

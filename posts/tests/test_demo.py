@@ -27,6 +27,24 @@ def test_load_demo_creates_the_seed_post_and_its_13_responses():
     assert comments[12].body.endswith("Thanks!!!\n\n\nFeguillerme")
 
 
+def test_the_demo_post_is_in_english_and_says_so_in_another_interface(client, settings):
+    call_command("load_demo", if_empty=True)
+    post = Post.objects.get()
+    assert post.language == "en"
+
+    settings.LANGUAGE_CODE = "fr"
+    html = client.get(post.get_absolute_url()).content.decode()
+
+    assert '<html lang="fr"' in html
+    assert '<div class="post-body" lang="en" dir="auto">' in html
+    assert '<div class="thread" lang="en">' in html
+    # Searched in English: another form of a word its comments use.
+    assert (
+        post.comments.get(name="kurt").get_absolute_url()
+        in client.get("/search/", {"q": "blow"}).content.decode()
+    )
+
+
 def test_load_demo_leaves_a_non_empty_archive_alone(post):
     call_command("load_demo", if_empty=True)
     assert Post.objects.count() == 1

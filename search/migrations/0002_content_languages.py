@@ -1,0 +1,310 @@
+"""Words stemmed in the content's own language (issue 13; docs/search.md).
+
+0001's vectors use wflm_unaccent (`simple`: every word as written, no
+stop words) for every post and comment; they stay, so a name, a title or
+"The Who" is always found as typed. Next to them each post and comment
+gets a second vector in its post's language when PostgreSQL has a
+configuration for it (french, german, spanish, turkish, english and the
+others PostgreSQL ships), so "trompettes" finds "trompette" and "running"
+finds "ran"'s neighbour "run". A row matches when either vector does; a
+language without a configuration (Chinese, Japanese, ...) keeps `simple`
+plus the trigrams.
+
+- search_language: a language's primary subtag ("fr" for "fr-CA") and
+  its configuration, one row per configuration this server has, plus the
+  row '' for posts with no language of their own, which are in the site's
+  (LANGUAGE_CODE: search/apps.py keeps that row after every migrate).
+- wflm_<name>: a copy of PostgreSQL's <name> configuration whose words
+  with letters outside ASCII pass through unaccent first, as wflm_unaccent
+  does: "élevé" and "eleve" reach the stemmer as one word.
+- search_post.config, .search_stemmed, .search_heading_stemmed: kept by
+  search_post_index (now also on UPDATE OF language).
+- comments_comment.search_config, .search_stemmed: kept by a BEFORE
+  trigger from the post's row in search_post; a post's change of language
+  re-keeps its comments.
+"""
+
+from django.db import migrations
+
+# A language's primary subtag and PostgreSQL's configuration for it (those
+# missing from the server, e.g. armenian before PostgreSQL 16, are skipped).
+CONFIGURATIONS = {
+    "ar": "arabic",
+    "hy": "armenian",
+    "eu": "basque",
+    "ca": "catalan",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "et": "estonian",
+    "fi": "finnish",
+    "fr": "french",
+    "de": "german",
+    "el": "greek",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "ga": "irish",
+    "it": "italian",
+    "lt": "lithuanian",
+    "ne": "nepali",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "es": "spanish",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+
+_PAIRS = ", ".join(f"('{code}', '{name}')" for code, name in CONFIGURATIONS.items())
+
+CREATE = f"""
+CREATE TABLE search_language (
+    language text PRIMARY KEY,
+    config regconfig NOT NULL
+);
+
+DO $$
+DECLARE
+    pair record;
+    token text;
+    dictionaries text;
+BEGIN
+    FOR pair IN
+        SELECT DISTINCT code, name FROM (VALUES {_PAIRS}) AS p (code, name)
+         WHERE EXISTS (SELECT 1 FROM pg_ts_config c
+                        WHERE c.cfgname = p.name AND c.cfgnamespace = 'pg_catalog'::regnamespace)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'wflm_' || pair.name) THEN
+            EXECUTE format('CREATE TEXT SEARCH CONFIGURATION %I (COPY = pg_catalog.%I)', 'wflm_' || pair.name, pair.name);
+            -- Tokens with letters outside ASCII: unaccent, then the
+            -- dictionaries the original configuration uses for them.
+            FOREACH token IN ARRAY ARRAY['word', 'hword', 'hword_part'] LOOP
+                SELECT string_agg(format('%I.%I', d.dictnamespace::regnamespace, d.dictname), ', ' ORDER BY m.mapseqno)
+                  INTO dictionaries
+                  FROM pg_ts_config_map m
+                  JOIN pg_ts_config c ON c.oid = m.mapcfg
+                  JOIN pg_ts_dict d ON d.oid = m.mapdict
+                 WHERE c.cfgname = pair.name AND c.cfgnamespace = 'pg_catalog'::regnamespace
+                   AND m.maptokentype = (SELECT tokid FROM ts_token_type('default') WHERE alias = token);
+                IF dictionaries IS NOT NULL THEN
+                    EXECUTE format('ALTER TEXT SEARCH CONFIGURATION %I ALTER MAPPING FOR %s WITH unaccent, %s',
+                                   'wflm_' || pair.name, token, dictionaries);
+                END IF;
+            END LOOP;
+        END IF;
+        INSERT INTO search_language (language, config) VALUES (pair.code, ('wflm_' || pair.name)::regconfig);
+    END LOOP;
+END
+$$;
+
+-- "fr-CA", "FR", "pt_BR" -> "fr", "fr", "pt".
+CREATE FUNCTION search_language_key(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN lower(split_part(replace(coalesce($1, ''), '_', '-'), '-', 1));
+
+-- NULL: no configuration for it (simple words and trigrams only).
+CREATE FUNCTION search_language_config(text) RETURNS regconfig
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT l.config FROM search_language l WHERE l.language = search_language_key($1));
+
+-- What ts_headline marks matches with: the stemmer when there is one.
+CREATE FUNCTION search_headline_config(text) RETURNS regconfig
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(search_language_config($1), 'wflm_unaccent'::regconfig);
+
+CREATE FUNCTION search_stemmed_post_vector(config regconfig, title text, artist text, album text, body text, excerpt text)
+    RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN setweight(to_tsvector(config, coalesce(title, '')), 'A')
+        || setweight(to_tsvector(config, coalesce(artist, '')), 'A')
+        || setweight(to_tsvector(config, coalesce(album, '')), 'B')
+        || setweight(to_tsvector(config, coalesce(search_strip_tags(body), '') || ' ' || coalesce(excerpt, '')), 'C');
+
+CREATE FUNCTION search_stemmed_heading_vector(config regconfig, title text, artist text, album text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN setweight(to_tsvector(config, coalesce(title, '')), 'A')
+        || setweight(to_tsvector(config, coalesce(artist, '')), 'A')
+        || setweight(to_tsvector(config, coalesce(album, '')), 'B');
+
+CREATE FUNCTION search_stemmed_comment_vector(config regconfig, body text, name text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN setweight(to_tsvector(config, coalesce(body, '')), 'D')
+        || setweight(to_tsvector(config, coalesce(name, '')), 'C');
+
+ALTER TABLE search_post
+    ADD COLUMN config regconfig,
+    ADD COLUMN search_stemmed tsvector,
+    ADD COLUMN search_heading_stemmed tsvector;
+
+ALTER TABLE comments_comment
+    ADD COLUMN search_config regconfig,
+    ADD COLUMN search_stemmed tsvector;
+
+CREATE OR REPLACE FUNCTION search_post_index() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    content_config regconfig;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM search_post WHERE post_id = OLD.id;
+        RETURN NULL;
+    END IF;
+    content_config := search_language_config(NEW.language);
+    INSERT INTO search_post (post_id, search_vector, search_heading, search_text,
+                             config, search_stemmed, search_heading_stemmed)
+    VALUES (NEW.id,
+            search_post_vector(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
+            search_post_heading_vector(NEW.title, NEW.artist, NEW.album),
+            search_post_text(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
+            content_config,
+            search_stemmed_post_vector(content_config, NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
+            search_stemmed_heading_vector(content_config, NEW.title, NEW.artist, NEW.album))
+    ON CONFLICT (post_id) DO UPDATE
+        SET search_vector = EXCLUDED.search_vector,
+            search_heading = EXCLUDED.search_heading,
+            search_text = EXCLUDED.search_text,
+            config = EXCLUDED.config,
+            search_stemmed = EXCLUDED.search_stemmed,
+            search_heading_stemmed = EXCLUDED.search_heading_stemmed;
+    IF TG_OP = 'UPDATE' AND OLD.language IS DISTINCT FROM NEW.language THEN
+        -- search_comment_language reads the post's new configuration.
+        UPDATE comments_comment SET search_config = content_config
+         WHERE post_id = NEW.id AND search_config IS DISTINCT FROM content_config;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER search_post_index ON posts_post;
+CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, artist, album, body, excerpt, language
+    ON posts_post FOR EACH ROW EXECUTE FUNCTION search_post_index();
+
+-- Every comment written (the site, the admin, an import's COPY) takes its
+-- post's configuration; NULL vectors for languages without one.
+CREATE FUNCTION search_comment_language() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    NEW.search_config := (SELECT d.config FROM search_post d WHERE d.post_id = NEW.post_id);
+    NEW.search_stemmed := search_stemmed_comment_vector(NEW.search_config, NEW.body, NEW.name);
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER search_comment_language BEFORE INSERT OR UPDATE OF body, name, post_id, search_config
+    ON comments_comment FOR EACH ROW EXECUTE FUNCTION search_comment_language();
+
+-- Posts (and then their comments) whose configuration is not the one their
+-- language has now: after the site's language changed, or once here.
+CREATE FUNCTION search_languages_refresh() RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    UPDATE search_post d
+       SET config = p.config,
+           search_stemmed = search_stemmed_post_vector(p.config, p.title, p.artist, p.album, p.body, p.excerpt),
+           search_heading_stemmed = search_stemmed_heading_vector(p.config, p.title, p.artist, p.album)
+      FROM (SELECT id, title, artist, album, body, excerpt, search_language_config(language) AS config
+              FROM posts_post) p
+     WHERE p.id = d.post_id AND d.config IS DISTINCT FROM p.config;
+    UPDATE comments_comment c SET search_config = d.config
+      FROM search_post d
+     WHERE d.post_id = c.post_id AND c.search_config IS DISTINCT FROM d.config;
+END
+$$;
+
+-- The site's language (LANGUAGE_CODE) for posts with none of their own;
+-- true when that changed what they are searched in.
+CREATE FUNCTION search_site_language(text) RETURNS boolean
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    wanted regconfig := (SELECT config FROM search_language
+                          WHERE language = search_language_key($1) AND language <> '');
+    current_config regconfig := (SELECT config FROM search_language WHERE language = '');
+BEGIN
+    IF wanted IS NOT DISTINCT FROM current_config THEN
+        RETURN false;
+    END IF;
+    DELETE FROM search_language WHERE language = '';
+    IF wanted IS NOT NULL THEN
+        INSERT INTO search_language (language, config) VALUES ('', wanted);
+    END IF;
+    PERFORM search_languages_refresh();
+    RETURN true;
+END
+$$;
+
+CREATE INDEX search_post_config_idx ON search_post (config);
+CREATE INDEX search_post_stemmed_idx ON search_post USING gin (search_stemmed);
+CREATE INDEX search_post_heading_stemmed_idx ON search_post USING gin (search_heading_stemmed);
+CREATE INDEX search_comment_stemmed_idx ON comments_comment USING gin (search_stemmed)
+    WHERE status = 'approved' AND kind = 'comment';
+
+SELECT search_languages_refresh();
+"""  # noqa: S608 (this module's constants only)
+
+DROP = """
+DROP INDEX IF EXISTS search_comment_stemmed_idx;
+DROP INDEX IF EXISTS search_post_heading_stemmed_idx;
+DROP INDEX IF EXISTS search_post_stemmed_idx;
+DROP INDEX IF EXISTS search_post_config_idx;
+DROP FUNCTION IF EXISTS search_site_language(text);
+DROP FUNCTION IF EXISTS search_languages_refresh();
+DROP TRIGGER IF EXISTS search_comment_language ON comments_comment;
+DROP FUNCTION IF EXISTS search_comment_language();
+DROP TRIGGER search_post_index ON posts_post;
+CREATE OR REPLACE FUNCTION search_post_index() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM search_post WHERE post_id = OLD.id;
+        RETURN NULL;
+    END IF;
+    INSERT INTO search_post (post_id, search_vector, search_heading, search_text)
+    VALUES (NEW.id,
+            search_post_vector(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
+            search_post_heading_vector(NEW.title, NEW.artist, NEW.album),
+            search_post_text(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt))
+    ON CONFLICT (post_id) DO UPDATE
+        SET search_vector = EXCLUDED.search_vector,
+            search_heading = EXCLUDED.search_heading,
+            search_text = EXCLUDED.search_text;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, artist, album, body, excerpt
+    ON posts_post FOR EACH ROW EXECUTE FUNCTION search_post_index();
+ALTER TABLE comments_comment DROP COLUMN IF EXISTS search_stemmed, DROP COLUMN IF EXISTS search_config;
+ALTER TABLE search_post DROP COLUMN IF EXISTS search_heading_stemmed, DROP COLUMN IF EXISTS search_stemmed,
+    DROP COLUMN IF EXISTS config;
+DROP FUNCTION IF EXISTS search_stemmed_comment_vector(regconfig, text, text);
+DROP FUNCTION IF EXISTS search_stemmed_heading_vector(regconfig, text, text, text);
+DROP FUNCTION IF EXISTS search_stemmed_post_vector(regconfig, text, text, text, text, text);
+DROP FUNCTION IF EXISTS search_headline_config(text);
+DROP FUNCTION IF EXISTS search_language_config(text);
+DROP FUNCTION IF EXISTS search_language_key(text);
+DROP TABLE IF EXISTS search_language;
+DO $$
+DECLARE
+    name text;
+BEGIN
+    FOR name IN SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'wflm\\_%' AND cfgname <> 'wflm_unaccent' LOOP
+        EXECUTE format('DROP TEXT SEARCH CONFIGURATION %I', name);
+    END LOOP;
+END
+$$;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("search", "0001_initial"),
+        ("posts", "0011_post_language"),
+    ]
+
+    operations = [migrations.RunSQL(CREATE, DROP)]
