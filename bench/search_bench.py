@@ -397,6 +397,9 @@ def main(argv=None):
         _log(f"scratch database {name}")
         scratch.create(base_url, name)
         scratch.migrate(url)
+    # The results pages name the manifest's files (make bench has made them
+    # by now; run alone, this does).
+    scratch.collectstatic(url)
     command = [sys.executable, "-m", "bench.search_bench", "--child", "--repeat", str(args.repeat)]
     command += ["--comments", str(args.comments), "--posts", str(args.posts)]
     command += ["--reuse-built"] if reuse else []
