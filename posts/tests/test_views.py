@@ -103,6 +103,21 @@ def test_post_page_shows_the_thread_numbered_and_nested(client):
     assert f'href="?replytocom={reply.pk}#respond"' in html
 
 
+def test_the_thread_goes_in_its_place_whatever_the_post_holds(client):
+    # posts/post_page.py puts the thread's HTML into the rendered page at a marker.
+    marker = "<!--wflm:thread-->"
+    post = make_post(title=f"A {marker} title", body=f"<p>Before {marker} after</p>", excerpt=marker)
+    comment = make_comment(post, name=marker, body=f"A reply {marker}")
+
+    html = client.get(post.get_absolute_url()).content.decode()
+
+    assert marker not in html
+    assert html.count(f'<li id="comment-{comment.pk}"') == 1
+    thread_at = html.index('<div class="thread"><ol class="commentlist">')
+    assert html.index("<h1") < html.index('<div class="post-body"') < thread_at < html.index('id="respond"')
+    assert "A &lt;!--wflm:thread--&gt; title" in html
+
+
 def test_one_response_is_singular(client, post):
     make_comment(post)
     assert "1 Response so far" in client.get(post.get_absolute_url()).content.decode()
