@@ -50,30 +50,27 @@ _SPACES = re.compile(r"\s+")
 
 # websearch_to_tsquery on a literal is folded to a constant when the query
 # is planned, so the planner sees the real tsquery (and its estimates).
-# The words as typed (wflm_unaccent: every row has this vector) ...
-_TSQUERY = "websearch_to_tsquery('wflm_unaccent', %(words)s)"
+# The words as written (wflm_unaccent) ...
+_AS_WRITTEN = "websearch_to_tsquery('wflm_unaccent', %(words)s)"
 # ts_rank weights are {D, C, B, A}. Posts: the defaults (body C 0.2, album
 # B 0.4, title and artist A 1.0). Comments: body D 0.1, name C 0.05.
-_COMMENT_WEIGHTS = "'{0.1, 0.05, 0, 0}', "
+_COMMENT_RANK_WEIGHTS = "'{0.1, 0.05, 0, 0}', "
 
 
-def _stemmed_tsquery(index):
-    """... and stemmed in the index-th content language in use (a parameter, so still a constant)."""
-    return f"websearch_to_tsquery(%(config{index})s::regconfig, %(words)s)"
+def _tsquery(configs):
+    """SQL: the words as written, or stemmed in any content language in use.
+
+    ... each language's stems tagged as its rows' are
+    (search/migrations/0002_content_languages.py), so a row only ever
+    matches its own language's stems; immutable, so folded as well.
+    """
+    stemmed = [
+        f"search_tagged_query(%(config{index})s::regconfig, %(tag{index})s, %(words)s)"
+        for index in range(len(configs))
+    ]
+    return "(" + " || ".join([_AS_WRITTEN, *stemmed]) + ")"
 
 
-@dataclass(frozen=True)
-class _Vectors:
-    """A table's two word vectors (search/migrations/0002_content_languages.py) and its configuration column."""
-
-    simple: str
-    stemmed: str
-    config: str
-
-
-_POST_VECTORS = _Vectors("d.search_vector", "d.search_stemmed", "d.config")
-_HEADING_VECTORS = _Vectors("d.search_heading", "d.search_heading_stemmed", "d.config")
-_COMMENT_VECTORS = _Vectors("c.search_vector", "c.search_stemmed", "c.search_config")
 _POST_HEADING = "concat_ws(' ', p.title, p.artist, p.album)"
 
 
@@ -107,50 +104,24 @@ def _like(index):
     return f"'%%' || search_fold(%(sub{index})s) || '%%'"
 
 
-def _words(terms, vectors, configs, guard=True):
-    """SQL: the words match the row as written, or stemmed in the row's language.
-
-    configs: the content languages' configurations in use; a row's
-    stemmed vector is only ever matched with its own language's query.
-    """
-    branches = [(vectors.simple, _TSQUERY, None)] + [
-        (vectors.stemmed, _stemmed_tsquery(index), f"{vectors.config} = %(config{index})s::regconfig")
-        for index in range(len(configs))
-    ]
-    matches = []
-    for vector, tsquery, only_for in branches:
-        match = f"{vector} @@ {tsquery}"
-        if guard and not terms.substrings:
-            # Without one, only exclusions ("-miles") match nothing rather than
-            # every row (querytree is 'T' when nothing can use the index).
-            match = f"querytree({tsquery}) <> 'T' AND {match}"
-        matches.append(f"({only_for} AND {match})" if only_for else f"({match})")
-    matched = " OR ".join(matches)
+def _words(terms, vector, tsquery, guard=True):
+    match = f"{vector} @@ {tsquery}"
     if terms.substrings:
         # Words without a lexeme ("&|!") add no condition when a substring
         # narrows the search; "-word" still excludes.
-        return f"(numnode({_TSQUERY}) = 0 OR {matched})"
-    return f"({matched})"
+        return f"(numnode({tsquery}) = 0 OR {match})"
+    if guard:
+        # Without one, only exclusions ("-miles") match nothing rather than
+        # every row (querytree is 'T' when nothing can use the index).
+        return f"querytree({tsquery}) <> 'T' AND {match}"
+    return match
 
 
-def _condition(terms, vectors, configs, text, guard=True):
-    """SQL: the row's vectors match the words and its text holds every substring."""
-    conditions = [_words(terms, vectors, configs, guard)] if terms.words else []
+def _condition(terms, vector, tsquery, text, guard=True):
+    """SQL: the row's words match and its text holds every substring."""
+    conditions = [_words(terms, vector, tsquery, guard)] if terms.words else []
     conditions += [f"{text} LIKE {_like(index)}" for index in range(len(terms.substrings))]
     return " AND ".join(conditions)
-
-
-def _rank(vectors, configs, weights=""):
-    """SQL: the better of the rank as written and the rank in the row's language."""
-    as_written = f"ts_rank({weights}{vectors.simple}, {_TSQUERY}, 32)"
-    if not configs:
-        return as_written
-    cases = " ".join(
-        f"WHEN {vectors.config} = %(config{index})s::regconfig"
-        f" THEN ts_rank({weights}{vectors.stemmed}, {_stemmed_tsquery(index)}, 32)"
-        for index in range(len(configs))
-    )
-    return f"greatest({as_written}, CASE {cases} ELSE 0 END)"
 
 
 def _substring_scores(terms, fields):
@@ -167,20 +138,23 @@ def _substring_scores(terms, fields):
 def ranked_ids_sql(terms, offset, limit, now, configs=()):
     """(SQL, params) of the query listing one page of hits, best first, with the total.
 
-    configs: the text search configurations of the content languages in
-    use (content_configs()).
+    configs: [(configuration, tag)] of the content languages in use
+    (content_configs()).
     """
+    tsquery = _tsquery(configs)
     post_score = " + ".join(
-        ([_rank(_POST_VECTORS, configs)] if terms.words else [])
+        ([f"ts_rank(d.search_words, {tsquery}, 32)"] if terms.words else [])
         + _substring_scores(terms, [("concat_ws(' ', p.title, p.artist)", 1.0), ("p.album", 0.4), ("", 0.2)])
     )
     comment_score = " + ".join(
-        ([_rank(_COMMENT_VECTORS, configs, _COMMENT_WEIGHTS)] if terms.words else [])
+        ([f"ts_rank({_COMMENT_RANK_WEIGHTS}c.search_words, {tsquery}, 32)"] if terms.words else [])
         + _substring_scores(terms, [("c.body", 0.1), ("", 0.05)])
     )
-    post_match = _condition(terms, _POST_VECTORS, configs, "d.search_text")
-    heading = _condition(terms, _HEADING_VECTORS, configs, f"search_fold({_POST_HEADING})", guard=False)
-    comment_match = _condition(terms, _COMMENT_VECTORS, configs, "search_comment_text(c.body, c.name)")
+    post_match = _condition(terms, "d.search_words", tsquery, "d.search_text")
+    heading = _condition(
+        terms, "d.search_heading_words", tsquery, f"search_fold({_POST_HEADING})", guard=False
+    )
+    comment_match = _condition(terms, "c.search_words", tsquery, "search_comment_text(c.body, c.name)")
     # Built only from this module's constants; the reader's text is in params.
     sql = f"""
         WITH hits AS (
@@ -216,23 +190,24 @@ def ranked_ids_sql(terms, offset, limit, now, configs=()):
         "candidates": CANDIDATES,
     }
     params.update({f"sub{index}": substring for index, substring in enumerate(terms.substrings)})
-    params.update({f"config{index}": config for index, config in enumerate(configs)})
+    for index, (config, tag) in enumerate(configs):
+        params.update({f"config{index}": config, f"tag{index}": tag})
     return sql, params
 
 
 # The configurations that some post (and so its comments) is stemmed in: a
 # few index probes, however large the archive.
 _CONTENT_CONFIGS = """
-    SELECT DISTINCT l.config::text FROM search_language l
+    SELECT DISTINCT l.config::text, search_config_tag(l.config) FROM search_language l
      WHERE EXISTS (SELECT 1 FROM search_post d WHERE d.config = l.config)
      ORDER BY 1
 """
 
 
 def content_configs(cursor):
-    """The text search configurations of the content languages in the archive ("wflm_french", ...)."""
+    """[(configuration, tag)] of the content languages in the archive: [("wflm_french", "french"), ...]."""
     cursor.execute(_CONTENT_CONFIGS)
-    return [config for (config,) in cursor.fetchall()]
+    return [tuple(row) for row in cursor.fetchall()]
 
 
 def _ranked_ids(terms, offset, limit, now):

@@ -1,27 +1,37 @@
 """Words stemmed in the content's own language (issue 13; docs/search.md).
 
 0001's vectors use wflm_unaccent (`simple`: every word as written, no
-stop words) for every post and comment; they stay, so a name, a title or
-"The Who" is always found as typed. Next to them each post and comment
-gets a second vector in its post's language when PostgreSQL has a
-configuration for it (french, german, spanish, turkish, english and the
-others PostgreSQL ships), so "trompettes" finds "trompette" and "running"
-finds "ran"'s neighbour "run". A row matches when either vector does; a
-language without a configuration (Chinese, Japanese, ...) keeps `simple`
-plus the trigrams.
+stop words) for every post and comment. Each row now also gets its words
+stemmed in its post's language when PostgreSQL has a configuration for it
+(french, german, spanish, turkish, english and the others PostgreSQL
+ships), so "trompettes" finds "trompette" and "runs" finds "running",
+while names, titles and "The Who" are still found as written. A language
+without a configuration (Chinese, Japanese, ...) keeps the words as
+written plus the trigrams.
 
-- search_language: a language's primary subtag ("fr" for "fr-CA") and
-  its configuration, one row per configuration this server has, plus the
-  row '' for posts with no language of their own, which are in the site's
+Both go into one vector per row, search_words: the words as written, then
+the stems tagged with their configuration ('trompet' from a French post is
+stored as 'french:trompet'), positions and weights kept. A query is the
+words as written OR'ed with the same words stemmed and tagged for each
+language in use, so one GIN index serves it (separate vectors OR'ed in SQL
+made the planner read tables in order), and a row only ever matches its own
+language's stems: "chanter" (French stem "chant") never matches an English
+post's "Gregorian chant" through them.
+
+- search_language: a language's primary subtag ("fr" for "fr-CA") and its
+  configuration, one row per configuration this server has, plus the row
+  '' for posts with no language of their own, which are in the site's
   (LANGUAGE_CODE: search/apps.py keeps that row after every migrate).
 - wflm_<name>: a copy of PostgreSQL's <name> configuration whose words
   with letters outside ASCII pass through unaccent first, as wflm_unaccent
   does: "élevé" and "eleve" reach the stemmer as one word.
-- search_post.config, .search_stemmed, .search_heading_stemmed: kept by
+- search_post.config, .search_words, .search_heading_words: kept by
   search_post_index (now also on UPDATE OF language).
-- comments_comment.search_config, .search_stemmed: kept by a BEFORE
-  trigger from the post's row in search_post; a post's change of language
-  re-keeps its comments.
+- comments_comment.search_config, .search_words: kept by a BEFORE trigger
+  from the post's row in search_post; a post's change of language re-keeps
+  its comments.
+- The GIN indexes move to the search_words columns; 0001's vectors stay
+  (the words as written, from which search_words starts) without theirs.
 """
 
 from django.db import migrations
@@ -64,7 +74,7 @@ CONFIGURATIONS = {
 
 _PAIRS = ", ".join(f"('{code}', '{name}')" for code, name in CONFIGURATIONS.items())
 
-CREATE = f"""
+CREATE = rf"""
 CREATE TABLE search_language (
     language text PRIMARY KEY,
     config regconfig NOT NULL
@@ -109,7 +119,7 @@ CREATE FUNCTION search_language_key(text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN lower(split_part(replace(coalesce($1, ''), '_', '-'), '-', 1));
 
--- NULL: no configuration for it (simple words and trigrams only).
+-- NULL: no configuration for it (words as written and trigrams only).
 CREATE FUNCTION search_language_config(text) RETURNS regconfig
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN (SELECT l.config FROM search_language l WHERE l.language = search_language_key($1));
@@ -118,6 +128,31 @@ CREATE FUNCTION search_language_config(text) RETURNS regconfig
 CREATE FUNCTION search_headline_config(text) RETURNS regconfig
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN coalesce(search_language_config($1), 'wflm_unaccent'::regconfig);
+
+-- A configuration's tag on its stems: its name, which a restore keeps (its oid it does not).
+CREATE FUNCTION search_config_tag(regconfig) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT regexp_replace(c.cfgname, '^wflm_', '') FROM pg_ts_config c WHERE c.oid = $1);
+
+-- Each quoted lexeme of a tsvector's or tsquery's text ('it''s':1A)
+-- prefixed with a tag and a colon; positions, weights and operators kept.
+CREATE FUNCTION search_tag_lexemes(text, text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN regexp_replace($1, $re$'((?:[^']|'')*)'$re$, '''' || $2 || ':\1''', 'g');
+
+CREATE FUNCTION search_tagged_vector(tag text, vector tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN search_tag_lexemes(vector::text, tag)::tsvector;
+
+-- The reader's words stemmed as config does, tagged as its rows' stems are.
+CREATE FUNCTION search_tagged_query(config regconfig, tag text, words text) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN search_tag_lexemes(websearch_to_tsquery(config, words)::text, tag)::tsquery;
+
+-- A row's words: as written, then (when its language has a configuration) stemmed and tagged.
+CREATE FUNCTION search_words(as_written tsvector, config regconfig, stemmed tsvector) RETURNS tsvector
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN as_written || coalesce(search_tagged_vector(search_config_tag(config), stemmed), ''::tsvector);
 
 CREATE FUNCTION search_stemmed_post_vector(config regconfig, title text, artist text, album text, body text, excerpt text)
     RETURNS tsvector
@@ -138,14 +173,29 @@ CREATE FUNCTION search_stemmed_comment_vector(config regconfig, body text, name 
     RETURN setweight(to_tsvector(config, coalesce(body, '')), 'D')
         || setweight(to_tsvector(config, coalesce(name, '')), 'C');
 
+CREATE FUNCTION search_post_words(config regconfig, title text, artist text, album text, body text, excerpt text)
+    RETURNS tsvector
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN search_words(search_post_vector(title, artist, album, body, excerpt), config,
+                        search_stemmed_post_vector(config, title, artist, album, body, excerpt));
+
+CREATE FUNCTION search_post_heading_words(config regconfig, title text, artist text, album text) RETURNS tsvector
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN search_words(search_post_heading_vector(title, artist, album), config,
+                        search_stemmed_heading_vector(config, title, artist, album));
+
+CREATE FUNCTION search_comment_words(config regconfig, body text, name text) RETURNS tsvector
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN search_words(search_comment_vector(body, name), config, search_stemmed_comment_vector(config, body, name));
+
 ALTER TABLE search_post
     ADD COLUMN config regconfig,
-    ADD COLUMN search_stemmed tsvector,
-    ADD COLUMN search_heading_stemmed tsvector;
+    ADD COLUMN search_words tsvector,
+    ADD COLUMN search_heading_words tsvector;
 
 ALTER TABLE comments_comment
     ADD COLUMN search_config regconfig,
-    ADD COLUMN search_stemmed tsvector;
+    ADD COLUMN search_words tsvector;
 
 CREATE OR REPLACE FUNCTION search_post_index() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -158,21 +208,21 @@ BEGIN
     END IF;
     content_config := search_language_config(NEW.language);
     INSERT INTO search_post (post_id, search_vector, search_heading, search_text,
-                             config, search_stemmed, search_heading_stemmed)
+                             config, search_words, search_heading_words)
     VALUES (NEW.id,
             search_post_vector(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
             search_post_heading_vector(NEW.title, NEW.artist, NEW.album),
             search_post_text(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
             content_config,
-            search_stemmed_post_vector(content_config, NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
-            search_stemmed_heading_vector(content_config, NEW.title, NEW.artist, NEW.album))
+            search_post_words(content_config, NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
+            search_post_heading_words(content_config, NEW.title, NEW.artist, NEW.album))
     ON CONFLICT (post_id) DO UPDATE
         SET search_vector = EXCLUDED.search_vector,
             search_heading = EXCLUDED.search_heading,
             search_text = EXCLUDED.search_text,
             config = EXCLUDED.config,
-            search_stemmed = EXCLUDED.search_stemmed,
-            search_heading_stemmed = EXCLUDED.search_heading_stemmed;
+            search_words = EXCLUDED.search_words,
+            search_heading_words = EXCLUDED.search_heading_words;
     IF TG_OP = 'UPDATE' AND OLD.language IS DISTINCT FROM NEW.language THEN
         -- search_comment_language reads the post's new configuration.
         UPDATE comments_comment SET search_config = content_config
@@ -187,12 +237,12 @@ CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, arti
     ON posts_post FOR EACH ROW EXECUTE FUNCTION search_post_index();
 
 -- Every comment written (the site, the admin, an import's COPY) takes its
--- post's configuration; NULL vectors for languages without one.
+-- post's configuration.
 CREATE FUNCTION search_comment_language() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     NEW.search_config := (SELECT d.config FROM search_post d WHERE d.post_id = NEW.post_id);
-    NEW.search_stemmed := search_stemmed_comment_vector(NEW.search_config, NEW.body, NEW.name);
+    NEW.search_words := search_comment_words(NEW.search_config, NEW.body, NEW.name);
     RETURN NEW;
 END
 $$;
@@ -201,14 +251,14 @@ CREATE TRIGGER search_comment_language BEFORE INSERT OR UPDATE OF body, name, po
     ON comments_comment FOR EACH ROW EXECUTE FUNCTION search_comment_language();
 
 -- Posts (and then their comments) whose configuration is not the one their
--- language has now: after the site's language changed, or once here.
+-- language has now: after the site's language changed.
 CREATE FUNCTION search_languages_refresh() RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     UPDATE search_post d
        SET config = p.config,
-           search_stemmed = search_stemmed_post_vector(p.config, p.title, p.artist, p.album, p.body, p.excerpt),
-           search_heading_stemmed = search_stemmed_heading_vector(p.config, p.title, p.artist, p.album)
+           search_words = search_post_words(p.config, p.title, p.artist, p.album, p.body, p.excerpt),
+           search_heading_words = search_post_heading_words(p.config, p.title, p.artist, p.album)
       FROM (SELECT id, title, artist, album, body, excerpt, search_language_config(language) AS config
               FROM posts_post) p
      WHERE p.id = d.post_id AND d.config IS DISTINCT FROM p.config;
@@ -239,20 +289,30 @@ BEGIN
 END
 $$;
 
-CREATE INDEX search_post_config_idx ON search_post (config);
-CREATE INDEX search_post_stemmed_idx ON search_post USING gin (search_stemmed);
-CREATE INDEX search_post_heading_stemmed_idx ON search_post USING gin (search_heading_stemmed);
-CREATE INDEX search_comment_stemmed_idx ON comments_comment USING gin (search_stemmed)
-    WHERE status = 'approved' AND kind = 'comment';
+-- Every row once: the triggers compute the new columns.
+UPDATE posts_post SET language = language;
+UPDATE comments_comment SET search_config = NULL;
+ALTER TABLE search_post ALTER COLUMN search_words SET NOT NULL, ALTER COLUMN search_heading_words SET NOT NULL;
 
-SELECT search_languages_refresh();
+DROP INDEX search_post_fts_idx;
+DROP INDEX search_post_heading_idx;
+DROP INDEX search_comment_fts_idx;
+CREATE INDEX search_post_config_idx ON search_post (config);
+CREATE INDEX search_post_words_idx ON search_post USING gin (search_words);
+CREATE INDEX search_post_heading_words_idx ON search_post USING gin (search_heading_words);
+CREATE INDEX search_comment_words_idx ON comments_comment USING gin (search_words)
+    WHERE status = 'approved' AND kind = 'comment';
 """  # noqa: S608 (this module's constants only)
 
-DROP = """
-DROP INDEX IF EXISTS search_comment_stemmed_idx;
-DROP INDEX IF EXISTS search_post_heading_stemmed_idx;
-DROP INDEX IF EXISTS search_post_stemmed_idx;
+DROP = r"""
+DROP INDEX IF EXISTS search_comment_words_idx;
+DROP INDEX IF EXISTS search_post_heading_words_idx;
+DROP INDEX IF EXISTS search_post_words_idx;
 DROP INDEX IF EXISTS search_post_config_idx;
+CREATE INDEX search_post_fts_idx ON search_post USING gin (search_vector);
+CREATE INDEX search_post_heading_idx ON search_post USING gin (search_heading);
+CREATE INDEX search_comment_fts_idx ON comments_comment USING gin (search_vector)
+    WHERE status = 'approved' AND kind = 'comment';
 DROP FUNCTION IF EXISTS search_site_language(text);
 DROP FUNCTION IF EXISTS search_languages_refresh();
 DROP TRIGGER IF EXISTS search_comment_language ON comments_comment;
@@ -279,12 +339,20 @@ END
 $$;
 CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, artist, album, body, excerpt
     ON posts_post FOR EACH ROW EXECUTE FUNCTION search_post_index();
-ALTER TABLE comments_comment DROP COLUMN IF EXISTS search_stemmed, DROP COLUMN IF EXISTS search_config;
-ALTER TABLE search_post DROP COLUMN IF EXISTS search_heading_stemmed, DROP COLUMN IF EXISTS search_stemmed,
+ALTER TABLE comments_comment DROP COLUMN IF EXISTS search_words, DROP COLUMN IF EXISTS search_config;
+ALTER TABLE search_post DROP COLUMN IF EXISTS search_heading_words, DROP COLUMN IF EXISTS search_words,
     DROP COLUMN IF EXISTS config;
+DROP FUNCTION IF EXISTS search_comment_words(regconfig, text, text);
+DROP FUNCTION IF EXISTS search_post_heading_words(regconfig, text, text, text);
+DROP FUNCTION IF EXISTS search_post_words(regconfig, text, text, text, text, text);
 DROP FUNCTION IF EXISTS search_stemmed_comment_vector(regconfig, text, text);
 DROP FUNCTION IF EXISTS search_stemmed_heading_vector(regconfig, text, text, text);
 DROP FUNCTION IF EXISTS search_stemmed_post_vector(regconfig, text, text, text, text, text);
+DROP FUNCTION IF EXISTS search_words(tsvector, regconfig, tsvector);
+DROP FUNCTION IF EXISTS search_tagged_query(regconfig, text, text);
+DROP FUNCTION IF EXISTS search_tagged_vector(text, tsvector);
+DROP FUNCTION IF EXISTS search_tag_lexemes(text, text);
+DROP FUNCTION IF EXISTS search_config_tag(regconfig);
 DROP FUNCTION IF EXISTS search_headline_config(text);
 DROP FUNCTION IF EXISTS search_language_config(text);
 DROP FUNCTION IF EXISTS search_language_key(text);
@@ -293,7 +361,7 @@ DO $$
 DECLARE
     name text;
 BEGIN
-    FOR name IN SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'wflm\\_%' AND cfgname <> 'wflm_unaccent' LOOP
+    FOR name IN SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'wflm\_%' AND cfgname <> 'wflm_unaccent' LOOP
         EXECUTE format('DROP TEXT SEARCH CONFIGURATION %I', name);
     END LOOP;
 END

@@ -167,7 +167,11 @@ def test_the_languages_in_use_are_listed_once_each():
     for language in ("fr", "fr-CA", "de", "", "zh-Hans"):
         make_post(language=language)
     with connection.cursor() as cursor:
-        assert models.content_configs(cursor) == ["wflm_english", "wflm_french", "wflm_german"]
+        assert models.content_configs(cursor) == [
+            ("wflm_english", "english"),
+            ("wflm_french", "french"),
+            ("wflm_german", "german"),
+        ]
 
 
 def test_the_stemmed_indexes_serve_the_search():
@@ -191,13 +195,13 @@ def test_the_stemmed_indexes_serve_the_search():
         _, params = models.ranked_ids_sql(terms, 0, 10, timezone.now(), configs)
         # The comments' condition as ranked_ids_sql writes it.
         condition = models._condition(
-            terms, models._COMMENT_VECTORS, configs, "search_comment_text(c.body, c.name)"
+            terms, "c.search_words", models._tsquery(configs), "search_comment_text(c.body, c.name)"
         )
         # search.models' SQL; the words are in params.
         sql = "SELECT id FROM comments_comment c WHERE c.status = 'approved' AND c.kind = 'comment' AND %s"
         sql %= condition  # noqa: S608
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "search_comment_stemmed_idx" in plan, plan
+        assert "search_comment_words_idx" in plan, plan
         cursor.execute(sql, params)
         assert len(cursor.fetchall()) == 10
