@@ -81,7 +81,7 @@ def _post_list_page(
         paginator = Paginator(listed, settings.POSTS_PER_PAGE, allow_empty_first_page=allow_empty)
         extra = {}
         if home:
-            size = ArchiveSize.of(Post.objects.published())
+            size = ArchiveSize.published()
             paginator.count = size.posts  # the same rows: spare the paginator its count
             extra |= {"archive_size": size, "recent_responses": _recent_responses()}
         try:
