@@ -75,9 +75,11 @@ CONFIGURATIONS = {
 _PAIRS = ", ".join(f"('{code}', '{name}')" for code, name in CONFIGURATIONS.items())
 
 CREATE = rf"""
+-- Configurations by name (text): pg_upgrade refuses regconfig columns,
+-- whose oids it does not keep; a name casts to regconfig where used.
 CREATE TABLE search_language (
     language text PRIMARY KEY,
-    config regconfig NOT NULL
+    config text NOT NULL
 );
 
 DO $$
@@ -109,7 +111,7 @@ BEGIN
                 END IF;
             END LOOP;
         END IF;
-        INSERT INTO search_language (language, config) VALUES (pair.code, ('wflm_' || pair.name)::regconfig);
+        INSERT INTO search_language (language, config) VALUES (pair.code, 'wflm_' || pair.name);
     END LOOP;
 END
 $$;
@@ -119,20 +121,20 @@ CREATE FUNCTION search_language_key(text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN lower(split_part(replace(coalesce($1, ''), '_', '-'), '-', 1));
 
--- NULL: no configuration for it (words as written and trigrams only).
-CREATE FUNCTION search_language_config(text) RETURNS regconfig
+-- A language's configuration name; NULL: none (words as written and trigrams only).
+CREATE FUNCTION search_language_config(text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN (SELECT l.config FROM search_language l WHERE l.language = search_language_key($1));
 
 -- What ts_headline marks matches with: the stemmer when there is one.
 CREATE FUNCTION search_headline_config(text) RETURNS regconfig
     LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN coalesce(search_language_config($1), 'wflm_unaccent'::regconfig);
+    RETURN coalesce(search_language_config($1), 'wflm_unaccent')::regconfig;
 
--- A configuration's tag on its stems: its name, which a restore keeps (its oid it does not).
-CREATE FUNCTION search_config_tag(regconfig) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN (SELECT regexp_replace(c.cfgname, '^wflm_', '') FROM pg_ts_config c WHERE c.oid = $1);
+-- A configuration's tag on its stems: "wflm_french" -> "french".
+CREATE FUNCTION search_config_tag(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN regexp_replace($1, '^wflm_', '');
 
 -- Each quoted lexeme of a tsvector's or tsquery's text ('it''s':1A)
 -- prefixed with a tag and a colon; positions, weights and operators kept.
@@ -150,8 +152,8 @@ CREATE FUNCTION search_tagged_query(config regconfig, tag text, words text) RETU
     RETURN search_tag_lexemes(websearch_to_tsquery(config, words)::text, tag)::tsquery;
 
 -- A row's words: as written, then (when its language has a configuration) stemmed and tagged.
-CREATE FUNCTION search_words(as_written tsvector, config regconfig, stemmed tsvector) RETURNS tsvector
-    LANGUAGE sql STABLE PARALLEL SAFE
+CREATE FUNCTION search_words(as_written tsvector, config text, stemmed tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN as_written || coalesce(search_tagged_vector(search_config_tag(config), stemmed), ''::tsvector);
 
 CREATE FUNCTION search_stemmed_post_vector(config regconfig, title text, artist text, album text, body text, excerpt text)
@@ -173,34 +175,36 @@ CREATE FUNCTION search_stemmed_comment_vector(config regconfig, body text, name 
     RETURN setweight(to_tsvector(config, coalesce(body, '')), 'D')
         || setweight(to_tsvector(config, coalesce(name, '')), 'C');
 
-CREATE FUNCTION search_post_words(config regconfig, title text, artist text, album text, body text, excerpt text)
+-- config: a configuration's name, or NULL (words as written only).
+CREATE FUNCTION search_post_words(config text, title text, artist text, album text, body text, excerpt text)
     RETURNS tsvector
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN search_words(search_post_vector(title, artist, album, body, excerpt), config,
-                        search_stemmed_post_vector(config, title, artist, album, body, excerpt));
+                        search_stemmed_post_vector(config::regconfig, title, artist, album, body, excerpt));
 
-CREATE FUNCTION search_post_heading_words(config regconfig, title text, artist text, album text) RETURNS tsvector
+CREATE FUNCTION search_post_heading_words(config text, title text, artist text, album text) RETURNS tsvector
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN search_words(search_post_heading_vector(title, artist, album), config,
-                        search_stemmed_heading_vector(config, title, artist, album));
+                        search_stemmed_heading_vector(config::regconfig, title, artist, album));
 
-CREATE FUNCTION search_comment_words(config regconfig, body text, name text) RETURNS tsvector
+CREATE FUNCTION search_comment_words(config text, body text, name text) RETURNS tsvector
     LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN search_words(search_comment_vector(body, name), config, search_stemmed_comment_vector(config, body, name));
+    RETURN search_words(search_comment_vector(body, name), config,
+                        search_stemmed_comment_vector(config::regconfig, body, name));
 
 ALTER TABLE search_post
-    ADD COLUMN config regconfig,
+    ADD COLUMN config text,
     ADD COLUMN search_words tsvector,
     ADD COLUMN search_heading_words tsvector;
 
 ALTER TABLE comments_comment
-    ADD COLUMN search_config regconfig,
+    ADD COLUMN search_config text,
     ADD COLUMN search_words tsvector;
 
 CREATE OR REPLACE FUNCTION search_post_index() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-    content_config regconfig;
+    content_config text;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         DELETE FROM search_post WHERE post_id = OLD.id;
@@ -273,9 +277,9 @@ $$;
 CREATE FUNCTION search_site_language(text) RETURNS boolean
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-    wanted regconfig := (SELECT config FROM search_language
+    wanted text := (SELECT config FROM search_language
                           WHERE language = search_language_key($1) AND language <> '');
-    current_config regconfig := (SELECT config FROM search_language WHERE language = '');
+    current_config text := (SELECT config FROM search_language WHERE language = '');
 BEGIN
     IF wanted IS NOT DISTINCT FROM current_config THEN
         RETURN false;
@@ -342,17 +346,17 @@ CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, arti
 ALTER TABLE comments_comment DROP COLUMN IF EXISTS search_words, DROP COLUMN IF EXISTS search_config;
 ALTER TABLE search_post DROP COLUMN IF EXISTS search_heading_words, DROP COLUMN IF EXISTS search_words,
     DROP COLUMN IF EXISTS config;
-DROP FUNCTION IF EXISTS search_comment_words(regconfig, text, text);
-DROP FUNCTION IF EXISTS search_post_heading_words(regconfig, text, text, text);
-DROP FUNCTION IF EXISTS search_post_words(regconfig, text, text, text, text, text);
+DROP FUNCTION IF EXISTS search_comment_words(text, text, text);
+DROP FUNCTION IF EXISTS search_post_heading_words(text, text, text, text);
+DROP FUNCTION IF EXISTS search_post_words(text, text, text, text, text, text);
 DROP FUNCTION IF EXISTS search_stemmed_comment_vector(regconfig, text, text);
 DROP FUNCTION IF EXISTS search_stemmed_heading_vector(regconfig, text, text, text);
 DROP FUNCTION IF EXISTS search_stemmed_post_vector(regconfig, text, text, text, text, text);
-DROP FUNCTION IF EXISTS search_words(tsvector, regconfig, tsvector);
+DROP FUNCTION IF EXISTS search_words(tsvector, text, tsvector);
 DROP FUNCTION IF EXISTS search_tagged_query(regconfig, text, text);
 DROP FUNCTION IF EXISTS search_tagged_vector(text, tsvector);
 DROP FUNCTION IF EXISTS search_tag_lexemes(text, text);
-DROP FUNCTION IF EXISTS search_config_tag(regconfig);
+DROP FUNCTION IF EXISTS search_config_tag(text);
 DROP FUNCTION IF EXISTS search_headline_config(text);
 DROP FUNCTION IF EXISTS search_language_config(text);
 DROP FUNCTION IF EXISTS search_language_key(text);
