@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from comments import editing
@@ -25,7 +26,7 @@ from comments.admin_queue import (
     narrow_search,
     pending_count,
 )
-from comments.admin_views import QueueViews, keyboard_shortcuts_enabled, moderate
+from comments.admin_views import QueueViews, keyboard_shortcuts_enabled, moderate, script_words, with_pending
 from comments.models import Comment, StatusChange
 
 
@@ -37,8 +38,8 @@ class StatusChangeInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name = "status change"
-    verbose_name_plural = "Status changes (who, when, from, to)"
+    verbose_name = _("status change")
+    verbose_name_plural = _("Status changes (who, when, from, to)")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -146,24 +147,26 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         pending = pending_count(request)
         extra_context = {
-            "title": f"Comments ({pending} pending)",
+            "title": gettext("Comments (%(count)s pending)") % {"count": pending},
             "pending_count": pending,
             # The list gets the whole width: with the navigation sidebar
             # beside it, a 1280 px window left the rows 631 px.
             "is_nav_sidebar_enabled": False,
             "keyboard_shortcuts": keyboard_shortcuts_enabled(request.user),
             "shortcuts_url": reverse("admin:comments_comment_shortcuts"),
+            # What static/js/admin-queue.js says, rendered with json_script (no inline script to run).
+            "queue_script_words": script_words(),
         } | (extra_context or {})
         return super().changelist_view(request, extra_context)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = (extra_context or {}) | {"pending_count": pending_count(request)}
         if object_id:
-            extra_context["moderation_buttons"] = [(name, MODERATION[name][0]) for name in MODERATION]
+            extra_context["moderation_buttons"] = [(name, step.label) for name, step in MODERATION.items()]
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request, context, *args, **kwargs):
-        context["title"] = f"{context.get('title', '')} ({context.get('pending_count', 0)} pending)"
+        context["title"] = with_pending(context.get("title", ""), request)
         return super().render_change_form(request, context, *args, **kwargs)
 
     # --- The change page ------------------------------------------------------------
@@ -176,14 +179,15 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
     def edit_history(self, comment):
         edits = list(comment.edits.select_related("edited_by"))
         if not edits:
-            return "Never edited."
+            return gettext("Never edited.")
+        by_commenter = gettext("the commenter")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     edit.edited_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    "the commenter" if edit.by_commenter else (edit.edited_by or "—"),
+                    by_commenter if edit.by_commenter else (edit.edited_by or "—"),
                     edit.old_name,
                     edit.old_url or "—",
                     edit.old_body,
@@ -192,8 +196,13 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<table class="edit-history"><thead><tr><th>Edited at</th><th>By</th><th>Name was</th>'
-            "<th>Website was</th><th>Text was</th></tr></thead><tbody>{}</tbody></table>",
+            '<table class="edit-history"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("Edited at"),
+            gettext("By"),
+            gettext("Name was"),
+            gettext("Website was"),
+            gettext("Text was"),
             rows,
         )
 
@@ -208,8 +217,7 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
 
     def _bulk(self, request, queryset, name):
         count = moderate(request, queryset, name)
-        done = MODERATION[name][1]
-        self.message_user(request, f"{count} comment{'s' if count != 1 else ''} {done}.", messages.SUCCESS)
+        self.message_user(request, MODERATION[name].done_count % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Approve selected comments"), permissions=["change"])
     def approve(self, request, queryset):
@@ -257,16 +265,18 @@ class CommentAdmin(QueueViews, admin.ModelAdmin):
         authored = Comment.objects.by_emails(emails)
         if request.POST.get("confirm") == "yes":
             count = authored.erase_personal_data()
-            self.message_user(
-                request,
-                f"Personal data erased from {count} comment{'s' if count != 1 else ''} "
-                f"by {len(emails)} author{'s' if len(emails) != 1 else ''}.",
-                messages.SUCCESS,
-            )
+            # Two counts, each with its own plural: the authors' phrase goes into the comments' sentence.
+            authors = ngettext("%(count)d author", "%(count)d authors", len(emails)) % {"count": len(emails)}
+            erased = ngettext(
+                "Personal data erased from %(count)d comment by %(authors)s.",
+                "Personal data erased from %(count)d comments by %(authors)s.",
+                count,
+            ) % {"count": count, "authors": authors}
+            self.message_user(request, erased, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Erase personal data?",
+            "title": gettext("Erase personal data?"),
             "opts": self.model._meta,
             "emails": emails,
             "comment_count": authored.count(),

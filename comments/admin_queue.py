@@ -9,14 +9,17 @@ with fetch and keeps the list in place.
 """
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext, gettext_lazy, ngettext_lazy, pgettext_lazy
 
 from comments.models import Comment, Host
 from posts.models import Post
@@ -24,28 +27,122 @@ from posts.models import Post
 Status = Comment.Status
 EXCERPT_LENGTH = 140
 
-# name -> (label, past tense, the statuses it applies to (None: any), target status or "restore")
+
+@dataclass(frozen=True)
+class Step:
+    """One moderation step, with every sentence it needs whole (no words glued together:
+    each language orders and inflects its own).
+    """
+
+    label: str  # its button on the change page: "Approve"
+    question: str  # the confirmation page's title: "Approve this comment?"
+    about_to: str  # the confirmation page's sentence (HTML, ours): "You are about to <strong>…"
+    done: str  # "Comment by %(name)s approved."
+    done_count: str  # ngettext_lazy keyed by "count": "%(count)d comments approved."
+    applies_to: list | None  # the statuses it applies to (None: any)
+    target: str  # the status it sets, or "restore" (the one before the trash)
+
+
+# "Spam" and "Trash" are also a status's name: their buttons have a context
+# of their own (a literal, for makemessages), for the languages that say
+# the deed otherwise ("Çöpe at").
 MODERATION = {
-    "approve": ("Approve", "approved", None, Status.APPROVED),
-    "unapprove": ("Unapprove", "unapproved", [Status.APPROVED], Status.PENDING),
-    "spam": ("Spam", "marked as spam", None, Status.SPAM),
-    "not_spam": ("Not spam", "restored from spam", [Status.SPAM], Status.APPROVED),
-    "remove": ("Remove", "moved to the trash", None, Status.REMOVED),
-    "restore": ("Restore", "restored", [Status.REMOVED], "restore"),
+    "approve": Step(
+        gettext_lazy("Approve"),
+        gettext_lazy("Approve this comment?"),
+        gettext_lazy("You are about to <strong>approve</strong> this comment:"),
+        gettext_lazy("Comment by %(name)s approved."),
+        ngettext_lazy("%(count)d comment approved.", "%(count)d comments approved.", "count"),
+        None,
+        Status.APPROVED,
+    ),
+    "unapprove": Step(
+        gettext_lazy("Unapprove"),
+        gettext_lazy("Unapprove this comment?"),
+        gettext_lazy("You are about to <strong>unapprove</strong> this comment (back to pending):"),
+        gettext_lazy("Comment by %(name)s unapproved."),
+        ngettext_lazy("%(count)d comment unapproved.", "%(count)d comments unapproved.", "count"),
+        [Status.APPROVED],
+        Status.PENDING,
+    ),
+    "spam": Step(
+        pgettext_lazy("moderation button", "Spam"),
+        gettext_lazy("Mark this comment as spam?"),
+        gettext_lazy("You are about to <strong>mark</strong> this comment <strong>as spam</strong>:"),
+        gettext_lazy("Comment by %(name)s marked as spam."),
+        ngettext_lazy("%(count)d comment marked as spam.", "%(count)d comments marked as spam.", "count"),
+        None,
+        Status.SPAM,
+    ),
+    "not_spam": Step(
+        gettext_lazy("Not spam"),
+        gettext_lazy("Take this comment out of spam?"),
+        gettext_lazy("You are about to <strong>approve</strong> this comment held as spam:"),
+        gettext_lazy("Comment by %(name)s restored from spam."),
+        ngettext_lazy(
+            "%(count)d comment restored from spam.", "%(count)d comments restored from spam.", "count"
+        ),
+        [Status.SPAM],
+        Status.APPROVED,
+    ),
+    "remove": Step(
+        gettext_lazy("Remove"),
+        gettext_lazy("Move this comment to the trash?"),
+        gettext_lazy("You are about to <strong>remove</strong> this comment (to the trash):"),
+        gettext_lazy("Comment by %(name)s moved to the trash."),
+        ngettext_lazy(
+            "%(count)d comment moved to the trash.", "%(count)d comments moved to the trash.", "count"
+        ),
+        None,
+        Status.REMOVED,
+    ),
+    "restore": Step(
+        gettext_lazy("Restore"),
+        gettext_lazy("Restore this comment from the trash?"),
+        gettext_lazy("You are about to <strong>restore</strong> this comment from the trash:"),
+        gettext_lazy("Comment by %(name)s restored."),
+        ngettext_lazy("%(count)d comment restored.", "%(count)d comments restored.", "count"),
+        [Status.REMOVED],
+        "restore",
+    ),
 }
 # The row's one-click status buttons, by the row's status: (step, label,
 # keyboard shortcut). Reply and Edit follow them.
+TRASH_BUTTON = pgettext_lazy("moderation button", "Trash")
 ROW_STEPS = {
-    Status.PENDING: [("approve", "Approve", "a"), ("spam", "Spam", "s"), ("remove", "Trash", "d")],
-    Status.APPROVED: [("unapprove", "Unapprove", "u"), ("spam", "Spam", "s"), ("remove", "Trash", "d")],
-    Status.SPAM: [("not_spam", "Not spam", ""), ("remove", "Trash", "d")],
-    Status.REMOVED: [("restore", "Restore", "")],
+    Status.PENDING: [
+        ("approve", MODERATION["approve"].label, "a"),
+        ("spam", MODERATION["spam"].label, "s"),
+        ("remove", TRASH_BUTTON, "d"),
+    ],
+    Status.APPROVED: [
+        ("unapprove", MODERATION["unapprove"].label, "u"),
+        ("spam", MODERATION["spam"].label, "s"),
+        ("remove", TRASH_BUTTON, "d"),
+    ],
+    Status.SPAM: [("not_spam", MODERATION["not_spam"].label, ""), ("remove", TRASH_BUTTON, "d")],
+    Status.REMOVED: [("restore", MODERATION["restore"].label, "")],
 }
 # Who may be answered from the queue (a pending comment is approved first).
 REPLYABLE = {Status.PENDING, Status.APPROVED}
 # ?status__exact=all lists every status: the filter's default is "pending"
 # when anything is pending, so "All" needs a value of its own.
 ALL = "all"
+
+
+# A removed comment is in the trash, as the queue and WordPress call it.
+TRASH = gettext_lazy("Trash")
+
+
+def status_label(status):
+    """The status's name in the interface language."""
+    return str(TRASH if status == Status.REMOVED else Status(status).label)
+
+
+def html_format(template, **values):
+    """template (a translation, %(name)s placeholders) escaped, with values escaped unless already HTML."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(escape(template) % escaped)  # noqa: S308 (the template and the values are escaped)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -55,7 +152,7 @@ class StatusFilter(admin.SimpleListFilter):
     moderators' emails' links (?status__exact=pending) keep working.
     """
 
-    title = "status"
+    title = gettext_lazy("status")
     parameter_name = "status__exact"
 
     def __init__(self, request, params, model, model_admin):
@@ -66,10 +163,10 @@ class StatusFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            (Status.PENDING, f"Pending ({self.pending})"),
-            (Status.APPROVED, "Approved"),
-            (Status.SPAM, "Spam"),
-            (Status.REMOVED, "Trash"),
+            (Status.PENDING, gettext("Pending (%(count)s)") % {"count": self.pending}),
+            (Status.APPROVED, Status.APPROVED.label),
+            (Status.SPAM, Status.SPAM.label),
+            (Status.REMOVED, status_label(Status.REMOVED)),
         ]
 
     def value(self):
@@ -92,7 +189,7 @@ class StatusFilter(admin.SimpleListFilter):
         yield {
             "selected": value in (None, ALL) or value not in Status.values,
             "query_string": changelist.get_query_string({self.parameter_name: ALL}),
-            "display": "All",
+            "display": gettext("All"),
         }
         for lookup, title in self.lookup_choices:
             yield {
@@ -110,7 +207,7 @@ class PostFilter(admin.SimpleListFilter):
     it replaces (?post__id__exact=<id>).
     """
 
-    title = "post"
+    title = gettext_lazy("post")
     parameter_name = "post__id__exact"
 
     def lookups(self, request, model_admin):
@@ -133,7 +230,7 @@ class PostFilter(admin.SimpleListFilter):
         yield {
             "selected": False,
             "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "All",
+            "display": gettext("All"),
         }
         for pk, title in self.lookup_choices:
             yield {
@@ -179,6 +276,19 @@ class QueueColumns:
 
     def __init__(self, here):
         self.here = here
+        # Each row's words, looked up once for the page (in its language).
+        self.words = {
+            "reply": gettext("Reply"),
+            "edit": gettext("Edit"),
+            "view": gettext("View"),
+            "staff": gettext("staff"),
+            "post_comments": gettext("This post's comments"),
+            "in_reply_to": gettext("in reply to %(name)s"),
+            **{
+                status: [(step, str(label), key) for step, label, key in steps]
+                for status, steps in ROW_STEPS.items()
+            },
+        }
         query = here.partition("?")[2]
         self.filters = urlencode({"_changelist_filters": query}) if query else ""
         self.changelist = reverse("admin:comments_comment_changelist")
@@ -199,7 +309,7 @@ class QueueColumns:
     def columns(self):
         return [self.comment, self.author, self.response_to, self.state, self.date]
 
-    @admin.display(description="Comment")
+    @admin.display(description=gettext_lazy("Comment"))
     def comment(self, comment):
         body = comment.body
         # Truncator normalises all it is given: a 10,000-character body cost
@@ -244,29 +354,36 @@ class QueueColumns:
                     self.url(step, comment.pk),
                     label,
                 )
-                for step, label, key in ROW_STEPS[comment.status]
+                for step, label, key in self.words[comment.status]
             ),
         )
         reply = ""
         if comment.status in REPLYABLE:
             reply = format_html(
-                ' <a class="queue-action" data-step="reply" data-key="r" href="{}?{}">Reply</a>',
+                ' <a class="queue-action" data-step="reply" data-key="r" href="{}?{}">{}</a>',
                 self.url("reply", comment.pk),
                 urlencode({"next": self.here}),
+                self.words["reply"],
             )
         return format_html(
-            '{}{} <a class="queue-action" data-step="edit" data-key="e" href="{}{}">Edit</a>'
-            ' <a href="{}">View</a>',
+            '{}{} <a class="queue-action" data-step="edit" data-key="e" href="{}{}">{}</a>'
+            ' <a href="{}">{}</a>',
             buttons,
             reply,
             self.url("change", comment.pk),
             f"?{self.filters}" if self.filters else "",
+            self.words["edit"],
             self.url("permalink", comment.pk),
+            self.words["view"],
         )
 
-    @admin.display(description="Author", ordering="name")
+    @admin.display(description=gettext_lazy("Author"), ordering="name")
     def author(self, comment):
-        badge = format_html(' <span class="queue-badge">staff</span>') if comment.by_staff else ""
+        badge = (
+            format_html(' <span class="queue-badge">{}</span>', self.words["staff"])
+            if comment.by_staff
+            else ""
+        )
         lines = [format_html("<strong>{}</strong>{}", comment.name, badge)]
         if comment.email:
             lines.append(format_html('<a href="mailto:{0}" title="{0}">{0}</a>', comment.email))
@@ -282,13 +399,14 @@ class QueueColumns:
             format_html_join("", "<span>{}</span>", ((line,) for line in lines)),
         )
 
-    @admin.display(description="In response to")
+    @admin.display(description=gettext_lazy("In response to"))
     def response_to(self, comment):
         # The post's title filters the queue by that post (PostFilter).
         post = format_html(
-            '<a href="{}?{}" title="This post\'s comments">{}</a>',
+            '<a href="{}?{}" title="{}">{}</a>',
             self.changelist,
             urlencode({"post__id__exact": comment.post_id, "status__exact": ALL}),
+            self.words["post_comments"],
             comment.post.title,
         )
         if comment.parent_id is None:
@@ -298,9 +416,11 @@ class QueueColumns:
             self.url("change", comment.parent_id),
             comment.parent.name,
         )
-        return format_html("{}<br><small>in reply to {}</small>", post, parent)
+        return format_html(
+            "{}<br><small>{}</small>", post, html_format(self.words["in_reply_to"], name=parent)
+        )
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=gettext_lazy("Status"), ordering="status")
     def state(self, comment):
         rule = ""
         if comment.moderation_rule:
@@ -316,14 +436,10 @@ class QueueColumns:
             rule,
         )
 
-    @admin.display(description="Date", ordering="created_at")
+    @admin.display(description=gettext_lazy("Date"), ordering="created_at")
     def date(self, comment):
         return format_html(
             '<time datetime="{}">{}</time>',
             comment.created_at.isoformat(),
             timezone.localtime(comment.created_at).isoformat(sep=" ")[:16],  # "2009-05-14 08:00"
         )
-
-
-def status_label(status):
-    return "Trash" if status == Status.REMOVED else Status(status).label

@@ -13,22 +13,69 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from comments import editing, notifications
-from comments.admin_queue import MODERATION, REPLYABLE, QueueColumns, pending_count, status_label
+from comments.admin_queue import MODERATION, REPLYABLE, QueueColumns, pending_count
 from comments.models import Comment, ModeratorPreference, StatusChange
+
+Status = Comment.Status
+# A step that changed nothing, by the status the comment already had.
+ALREADY = {
+    Status.PENDING: gettext_lazy("Comment by %(name)s was already pending."),
+    Status.APPROVED: gettext_lazy("Comment by %(name)s was already approved."),
+    Status.SPAM: gettext_lazy("Comment by %(name)s was already marked as spam."),
+    Status.REMOVED: gettext_lazy("Comment by %(name)s was already in the trash."),
+}
+# An undone step, by the status the comment went back to.
+BACK_TO = {
+    Status.PENDING: gettext_lazy("Comment by %(name)s back to pending."),
+    Status.APPROVED: gettext_lazy("Comment by %(name)s back to approved."),
+    Status.SPAM: gettext_lazy("Comment by %(name)s back to spam."),
+    Status.REMOVED: gettext_lazy("Comment by %(name)s back in the trash."),
+}
+
+
+def with_pending(title, request):
+    """ "Reply to Ada (3 pending)": a page's title with the queue's length."""
+    return gettext("%(title)s (%(count)s pending)") % {"title": title, "count": pending_count(request)}
+
+
+def pending_text(count):
+    """The header's queue length (templates/admin/base_site.html), for the script to show after a step."""
+    if not count:
+        return gettext("No comments awaiting moderation")
+    return ngettext(
+        "%(counter)s comment awaiting moderation", "%(counter)s comments awaiting moderation", count
+    ) % {"counter": count}
+
+
+def script_words():
+    """What static/js/admin-queue.js says, in the page's language (the list's JSON block)."""
+    return {
+        "undo": gettext("Undo"),
+        "forbidden": gettext("You may not moderate comments (403): nothing changed."),
+        "failed": gettext("The server answered %(status)s: nothing changed."),
+        "answered": gettext("The server answered %(status)s."),
+        "unreachable": gettext("The server could not be reached: nothing changed."),
+        "reply_label": gettext("Reply as the site:"),
+        "reply_label_pending": gettext("Reply as the site (approves the comment first):"),
+        "reply": gettext("Reply"),
+        "cancel": gettext("Cancel"),
+    }
 
 
 def moderate(request, queryset, name):
     """Apply one MODERATION step to queryset as request.user; returns how many changed."""
-    _label, _done, applies_to, target = MODERATION[name]
-    if applies_to is not None:
-        queryset = queryset.filter(status__in=applies_to)
-    if target == "restore":
+    step = MODERATION[name]
+    if step.applies_to is not None:
+        queryset = queryset.filter(status__in=step.applies_to)
+    if step.target == "restore":
         changed = queryset.restore(by=request.user)
     else:
-        changed = queryset.moderate(target, by=request.user)
+        changed = queryset.moderate(step.target, by=request.user)
     notifications.status_changed(changed, request)
     return len(changed)
 
@@ -104,6 +151,7 @@ class QueueViews:
         if wants_json(request):
             comment = Comment.objects.select_related("post", "parent").get(pk=comment.pk)
             columns = QueueColumns(self._next_url(request))
+            pending = Comment.objects.pending().count()
             return JsonResponse(
                 {
                     "ok": level == messages.SUCCESS,
@@ -113,7 +161,8 @@ class QueueViews:
                     "state_html": columns.state(comment),
                     "actions_html": columns.actions(comment),
                     "undo_url": reverse("admin:comments_comment_undo", args=[comment.pk]) if undo else "",
-                    "pending": Comment.objects.pending().count(),
+                    "pending": pending,
+                    "pending_text": pending_text(pending),
                 }
             )
         if link:
@@ -129,23 +178,22 @@ class QueueViews:
         if name not in MODERATION:
             raise Http404("No such moderation step.")
         comment = self._comment_to_change(request, object_id)
-        label, done, applies_to, _target = MODERATION[name]
+        step = MODERATION[name]
         if request.method == "POST":
             if moderate(request, Comment.objects.filter(pk=comment.pk), name):
-                return self._answer(request, comment, f"Comment by {comment.name} {done}.", undo=True)
+                return self._answer(request, comment, step.done % {"name": comment.name}, undo=True)
             return self._answer(
-                request,
-                comment,
-                f"Comment by {comment.name} was already {status_label(comment.status).lower()}.",
-                messages.WARNING,
+                request, comment, ALREADY[comment.status] % {"name": comment.name}, messages.WARNING
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{label} this comment? ({pending_count(request)} pending)",
+            "title": with_pending(step.question, request),
             "opts": self.model._meta,
             "comment": comment,
-            "label": label,
-            "applies": applies_to is None or comment.status in applies_to,
+            "label": step.label,
+            # Our own catalogue's sentence, with its <strong>: no one else's text in it.
+            "about_to": mark_safe(step.about_to),  # noqa: S308
+            "applies": step.applies_to is None or comment.status in step.applies_to,
             "next": request.GET.get("next", ""),
         }
         return TemplateResponse(request, "comments/admin/moderate_confirm.html", context)
@@ -159,11 +207,9 @@ class QueueViews:
         restored = undo_last_change(request, comment)
         if restored is None:
             return self._answer(
-                request, comment, "Nothing to undo: the comment changed since.", messages.WARNING
+                request, comment, gettext("Nothing to undo: the comment changed since."), messages.WARNING
             )
-        return self._answer(
-            request, comment, f"Comment by {comment.name} back to {status_label(restored).lower()}."
-        )
+        return self._answer(request, comment, BACK_TO[restored] % {"name": comment.name})
 
     def reply_view(self, request, object_id):
         """Reply as the site: GET shows the form (the page without a script), POST stores the reply."""
@@ -178,16 +224,18 @@ class QueueViews:
             except ValidationError as refusal:
                 error = " ".join(refusal.messages)
             else:
-                link = ("View it on the site", reply.get_absolute_url())
-                return self._answer(request, parent, f"Reply to {parent.name} posted.", link=link)
+                link = (gettext("View it on the site"), reply.get_absolute_url())
+                posted = gettext("Reply to %(name)s posted.") % {"name": parent.name}
+                return self._answer(request, parent, posted, link=link)
             if wants_json(request):
                 return JsonResponse({"ok": False, "message": error}, status=400)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Reply to {parent.name} ({pending_count(request)} pending)",
+            "title": with_pending(gettext("Reply to %(name)s") % {"name": parent.name}, request),
             "opts": self.model._meta,
             "comment": parent,
             "replyable": parent.status in REPLYABLE,
+            "not_replyable": editing.NOT_REPLYABLE.get(parent.status, ""),
             "body": body,
             "error": error,
             "next": self._next_url(request),
@@ -207,7 +255,9 @@ class QueueViews:
         )
         self.message_user(
             request,
-            f"Keyboard shortcuts {'on: press ? for the list' if enabled else 'off'}.",
+            gettext("Keyboard shortcuts on: press ? for the list.")
+            if enabled
+            else gettext("Keyboard shortcuts off."),
             messages.SUCCESS,
         )
         return HttpResponseRedirect(self._next_url(request))

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy
 
 from comments import notifications
 from comments.models import BODY_MAX_LENGTH, Comment, CommentEdit
@@ -19,21 +21,32 @@ EDITABLE_FIELDS = ("name", "url", "body")
 # The statuses a moderator's reply may answer: a pending parent is approved
 # first (as WordPress does); spam and removed comments are not answered.
 REPLYABLE = {Comment.Status.PENDING, Comment.Status.APPROVED}
+# Why the others cannot be answered (the reply page says it too).
+NOT_REPLYABLE = {
+    Comment.Status.SPAM: gettext_lazy("This comment is marked as spam: approve it before replying."),
+    Comment.Status.REMOVED: gettext_lazy("This comment is in the trash: approve it before replying."),
+}
+
+
+def _number(value):
+    # Grouped as the interface language writes it ("10,000", "10 000").
+    return number_format(value, force_grouping=True)
 
 
 def clean_body(body):
     """The body as stored: line breaks normalised, trimmed, 1 to BODY_MAX_LENGTH characters."""
     body = normalise_newlines(body or "").strip()
     if not body:
-        raise ValidationError({"body": "Please type the comment's text."}, code="required")
+        raise ValidationError({"body": gettext("Please type the comment's text.")}, code="required")
     if len(body) > BODY_MAX_LENGTH:
-        raise ValidationError(
-            {
-                "body": f"The text is {len(body):,} characters long and the limit is {BODY_MAX_LENGTH:,}: "
-                f"please shorten it by {len(body) - BODY_MAX_LENGTH:,}."
-            },
-            code="max_length",
-        )
+        message = gettext(
+            "The text is %(length)s characters long and the limit is %(limit)s: please shorten it by %(excess)s."
+        ) % {
+            "length": _number(len(body)),
+            "limit": _number(BODY_MAX_LENGTH),
+            "excess": _number(len(body) - BODY_MAX_LENGTH),
+        }
+        raise ValidationError({"body": message}, code="max_length")
     return body
 
 
@@ -97,10 +110,7 @@ def reply_as_staff(parent, *, user, body, request=None):
     with transaction.atomic():
         parent = Comment.objects.select_for_update(of=("self",)).select_related("post").get(pk=parent.pk)
         if parent.status not in REPLYABLE:
-            raise ValidationError(
-                f"This comment is {parent.get_status_display().lower()}: approve it before replying.",
-                code="not_replyable",
-            )
+            raise ValidationError(str(NOT_REPLYABLE[parent.status]), code="not_replyable")
         if parent.status == Comment.Status.PENDING:
             approved = Comment.objects.filter(pk=parent.pk).moderate(Comment.Status.APPROVED, by=user)
             if _can_email(request):

@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import connection, models, transaction
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from comments.text import (
@@ -217,29 +218,41 @@ class Comment(models.Model):
         PINGBACK = "pingback", _("Pingback")
         TRACKBACK = "trackback", _("Trackback")
 
-    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="comments")
+    # The admin's labels (verbose_name) are the interface's, translated.
+    post = models.ForeignKey(
+        "posts.Post", on_delete=models.CASCADE, related_name="comments", verbose_name=_("post")
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        verbose_name=_("in reply to"),
     )
     name = models.CharField(
-        max_length=100, validators=[reject_control_characters, reject_line_breaks_and_bidi_controls]
+        _("name"),
+        max_length=100,
+        validators=[reject_control_characters, reject_line_breaks_and_bidi_controls],
     )
-    email = models.EmailField(max_length=254, blank=True, validators=[reject_control_characters])
+    email = models.EmailField(_("email"), max_length=254, blank=True, validators=[reject_control_characters])
     url = models.URLField(
-        "website",
+        _("website"),
         max_length=200,
         blank=True,
         validators=[URLValidator(schemes=["http", "https"]), reject_control_characters],
     )
-    body = models.TextField(validators=[MaxLengthValidator(BODY_MAX_LENGTH), reject_control_characters])
+    body = models.TextField(
+        _("text"), validators=[MaxLengthValidator(BODY_MAX_LENGTH), reject_control_characters]
+    )
     # body rendered once at write time (escaped, paragraphs, links, the allowed tags).
     body_html = models.TextField(editable=False, default="")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMENT)
-    created_at = models.DateTimeField(db_default=models.functions.Now())
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMMENT)
+    created_at = models.DateTimeField(_("date"), db_default=models.functions.Now())
     # For moderation only; never shown on the site.
-    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
-    user_agent = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.TextField(_("user agent"), blank=True)
     # Set by the database trigger comments_comment_thread (see migration
     # 0002) on insert: the ids from the thread's root down to this comment,
     # and their count. Replies never renumber anything.
@@ -250,22 +263,26 @@ class Comment(models.Model):
     original_id = models.CharField(max_length=64, blank=True)
     reply_inferred = models.BooleanField(default=False)
     path = ArrayField(models.BigIntegerField(), db_default=models.Value("{}"), editable=False)
-    depth = models.PositiveSmallIntegerField(db_default=1, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), db_default=1, editable=False)
     # The moderation rule that set the status of a new comment, why, and when.
-    moderation_rule = models.CharField(max_length=20, choices=Rule.choices, blank=True, editable=False)
-    moderation_note = models.CharField(max_length=200, blank=True, editable=False)
-    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    moderation_rule = models.CharField(
+        _("moderation rule"), max_length=20, choices=Rule.choices, blank=True, editable=False
+    )
+    moderation_note = models.CharField(_("moderation note"), max_length=200, blank=True, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     # "Notify me of follow-up replies by email", and when this comment's
     # parent's author was told about it (at most once).
-    notify_replies = models.BooleanField("notify of replies", default=False)
-    reply_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notify_replies = models.BooleanField(_("notify of replies"), default=False)
+    reply_notified_at = models.DateTimeField(
+        _("parent's author notified at"), null=True, blank=True, editable=False
+    )
     # The reply form's one-off key (comments.forms.CommentForm.key): the
     # same form sent twice (a double click, a retried POST) is stored once.
     submission_key = models.CharField(max_length=64, blank=True, default="", editable=False)
     # Written by the site's staff (a reply from the moderation queue): shown
     # with an "author" badge, like WordPress's bypostauthor; user is who.
     # db_default: COPY imports (archive/writer.py) do not name this column.
-    by_staff = models.BooleanField(default=False, db_default=False, editable=False)
+    by_staff = models.BooleanField(_("by the site's staff"), default=False, db_default=False, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -280,6 +297,8 @@ class Comment(models.Model):
     ANONYMOUS = "Anonymous"
 
     class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         ordering = ["path"]
         indexes = [
             # The thread page (approved comments of a post in path order)
@@ -323,7 +342,12 @@ class Comment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name} on {self.post_id}: {self.body[:40]}"
+        # The admin shows it (breadcrumbs, the parent's raw id): in the interface language.
+        return gettext("%(name)s on %(post)s: %(text)s") % {
+            "name": self.name,
+            "post": self.post_id,
+            "text": self.body[:40],
+        }
 
     def save(self, *args, **kwargs):
         self.body = normalise_newlines(self.body)
@@ -345,21 +369,28 @@ class Comment(models.Model):
         if self.parent_id is None:
             return
         if self.parent is None or self.parent.post_id != self.post_id:
-            raise ValidationError({"parent": "The comment you replied to belongs to another post."})
+            raise ValidationError({"parent": _("The comment you replied to belongs to another post.")})
         if self.parent.pk == self.pk:
-            raise ValidationError({"parent": "A comment cannot reply to itself."})
+            raise ValidationError({"parent": _("A comment cannot reply to itself.")})
 
 
 class StatusChange(models.Model):
     """One moderation step on a comment: who moved it from which status to which, and when."""
 
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=10, choices=Comment.Status.choices)
-    to_status = models.CharField(max_length=10, choices=Comment.Status.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("comment")
     )
-    changed_at = models.DateTimeField(db_default=models.functions.Now())
+    from_status = models.CharField(_("from"), max_length=10, choices=Comment.Status.choices)
+    to_status = models.CharField(_("to"), max_length=10, choices=Comment.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    changed_at = models.DateTimeField(_("when"), db_default=models.functions.Now())
 
     class Meta:
         ordering = ["-changed_at", "-id"]

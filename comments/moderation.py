@@ -37,7 +37,7 @@ _TIMESTAMP_SALT = "comments.form-timestamp"
 LINK = re.compile(r"https?://", re.IGNORECASE)
 
 # Refusals speak the reader's language (the interface's); notes for
-# moderators, stored with the comment, the site's (see _note).
+# moderators, stored with the comment, the site's (see site_note).
 FORM_TOO_OLD = gettext_lazy(
     "This form was too old (or damaged) to accept, so your comment was not saved yet. "
     "Everything you typed is below: please submit again."
@@ -104,7 +104,7 @@ def form_age(value, now=None):
 # --- Closing old posts ----------------------------------------------------------------
 
 
-def _note(message, **values):
+def site_note(message, **values):
     """A note for moderators (message marked with gettext_noop), in the site's language
     (LANGUAGE_CODE), whichever reader's language the request that made it had."""
     with override(settings.LANGUAGE_CODE):
@@ -176,7 +176,9 @@ def duplicate(submission):
 
 def honeypot(submission):
     if submission.honeypot:
-        return Decision(SPAM, Comment.Rule.HONEYPOT, _note(gettext_noop("the hidden field was filled in")))
+        return Decision(
+            SPAM, Comment.Rule.HONEYPOT, site_note(gettext_noop("the hidden field was filled in"))
+        )
     return None
 
 
@@ -186,7 +188,7 @@ def too_fast(submission):
         return Decision(
             SPAM,
             Comment.Rule.TOO_FAST,
-            _note(gettext_noop("sent %(seconds)s s after the page loaded"), seconds=f"{max(age, 0):.1f}"),
+            site_note(gettext_noop("sent %(seconds)s s after the page loaded"), seconds=f"{max(age, 0):.1f}"),
         )
     return None
 
@@ -195,7 +197,7 @@ def disallowed_keys(submission):
     key = _first_key_in(settings.COMMENTS_DISALLOWED_KEYS, submission)
     if key:
         return Decision(
-            SPAM, Comment.Rule.DISALLOWED_KEYS, _note(gettext_noop("contains “%(key)s”"), key=key)
+            SPAM, Comment.Rule.DISALLOWED_KEYS, site_note(gettext_noop("contains “%(key)s”"), key=key)
         )
     return None
 
@@ -212,7 +214,7 @@ def max_links(submission):
         return Decision(
             HOLD,
             Comment.Rule.MAX_LINKS,
-            _note(
+            site_note(
                 gettext_noop("%(links)d links (more than %(limit)d)"),
                 links=links,
                 limit=settings.COMMENTS_MAX_LINKS,
@@ -225,7 +227,7 @@ def moderation_keys(submission):
     key = _first_key_in(settings.COMMENTS_MODERATION_KEYS, submission)
     if key:
         return Decision(
-            HOLD, Comment.Rule.MODERATION_KEYS, _note(gettext_noop("contains “%(key)s”"), key=key)
+            HOLD, Comment.Rule.MODERATION_KEYS, site_note(gettext_noop("contains “%(key)s”"), key=key)
         )
     return None
 
@@ -236,7 +238,7 @@ def previously_approved(submission):
     if submission.history()["approved_by_email"]:
         return Decision(APPROVE, Comment.Rule.KNOWN_AUTHOR)
     return Decision(
-        HOLD, Comment.Rule.FIRST_TIME_AUTHOR, _note(gettext_noop("first comment from this email address"))
+        HOLD, Comment.Rule.FIRST_TIME_AUTHOR, site_note(gettext_noop("first comment from this email address"))
     )
 
 

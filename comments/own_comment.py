@@ -39,7 +39,10 @@ from wflm.same_origin import same_origin_or_csrf_token, signed_in
 
 # What a commenter may change about their comment; which rules see an edit.
 CONTENT_RULES = [moderation.disallowed_keys, moderation.max_links, moderation.moderation_keys]
-DELETED_NOTE = "Deleted by its commenter."
+# Notes for moderators, stored with the comment in the site's language
+# (moderation.site_note), as the moderation rules' notes are.
+DELETED_NOTE = gettext_noop("Deleted by its commenter.")
+EDITED_NOTE = gettext_noop("After its commenter's edit: %(reason)s")
 # Translated where shown (gettext_noop: marked, kept as the English text here).
 CONFIRM_DELETE = gettext_noop("Tick “Yes, delete my comment” to delete it.")
 FROM_ANOTHER_SITE = gettext_lazy(
@@ -188,7 +191,7 @@ def delete_own(request, comment_id):
     with transaction.atomic():
         removed = Comment.objects.filter(pk=comment.pk).moderate(Comment.Status.REMOVED, by=None)
         if removed:
-            Comment.objects.filter(pk=comment.pk).update(moderation_note=DELETED_NOTE)
+            Comment.objects.filter(pk=comment.pk).update(moderation_note=moderation.site_note(DELETED_NOTE))
     context = {"comment": comment, "post": comment.post}
     return _personal(request, "comments/own_comment_deleted.html", context)
 
@@ -230,7 +233,7 @@ def _apply(request, comment, decision):
     # A pending comment stays pending when a rule holds it; the reason is
     # still brought up to date, for the moderator's queue.
     changed = Comment.objects.filter(pk=comment.pk).moderate(decision.status, by=None)
-    note = f"After its commenter's edit: {decision.message}"[:200]
+    note = moderation.site_note(EDITED_NOTE, reason=decision.message)[:200]
     Comment.objects.filter(pk=comment.pk).update(
         moderation_rule=decision.rule, moderation_note=note, decided_at=timezone.now()
     )

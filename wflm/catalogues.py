@@ -107,8 +107,10 @@ def problems(language_code, code_messages=None):
         return [f"{path}: missing"]
     catalogue = polib.pofile(str(path))
     found = []
-    entries = {entry.msgid: entry for entry in catalogue if not entry.obsolete}
-    for entry in entries.values():
+    active = [entry for entry in catalogue if not entry.obsolete]
+    # Every entry is checked: one msgid may come in several contexts (pgettext).
+    entries = {entry.msgid for entry in active}
+    for entry in active:
         if "fuzzy" in entry.flags:
             found.append(f"{path.name} [{language_code}] fuzzy: {entry.msgid!r}")
         translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]

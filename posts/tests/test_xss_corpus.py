@@ -152,9 +152,13 @@ def _same_site(url):
 
 
 def _own_script(attributes, text, own_scripts):
-    """A static file of ours, or structured data (JSON-LD) that is whole JSON: a
-    value that broke out of it would end the element early and leave broken JSON."""
-    if attributes.get("type", "").lower() == "application/ld+json" and "src" not in attributes:
+    """A static file of ours, or a data block (JSON-LD, or json_script's application/json,
+    which no browser runs) that is whole JSON: a value that broke out of it would end the
+    element early and leave broken JSON."""
+    if (
+        attributes.get("type", "").lower() in ("application/ld+json", "application/json")
+        and "src" not in attributes
+    ):
         try:
             json.loads(text)
         except ValueError:

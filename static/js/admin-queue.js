@@ -10,6 +10,28 @@
   if (!queue || !form || !window.fetch) return;
   var live = document.getElementById("queue-live");
   var help = document.getElementById("queue-help");
+  // The words, in the page's language, from the list's JSON block
+  // (templates/comments/admin/change_list.html); English without it.
+  var words = {
+    undo: "Undo",
+    forbidden: "You may not moderate comments (403): nothing changed.",
+    failed: "The server answered %(status)s: nothing changed.",
+    answered: "The server answered %(status)s.",
+    unreachable: "The server could not be reached: nothing changed.",
+    reply_label: "Reply as the site:",
+    reply_label_pending: "Reply as the site (approves the comment first):",
+    reply: "Reply",
+    cancel: "Cancel",
+  };
+  var given = document.getElementById("queue-words");
+  if (given) {
+    try {
+      var translated = JSON.parse(given.textContent);
+      Object.keys(words).forEach(function (name) {
+        if (typeof translated[name] === "string") words[name] = translated[name];
+      });
+    } catch (error) { /* the English words stay */ }
+  }
   var lastUndo = null; // {url, row}: what z and the Undo button take back
   var current = null; // the row j/k moved to
 
@@ -36,15 +58,15 @@
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("application/json") !== 0) {
         throw new Error(response.status === 403
-          ? "You may not moderate comments (403): nothing changed."
-          : "The server answered " + response.status + ": nothing changed.");
+          ? words.forbidden
+          : words.failed.replace("%(status)s", response.status));
       }
       return response.json().then(function (answer) {
-        if (!response.ok && !answer.message) throw new Error("The server answered " + response.status + ".");
+        if (!response.ok && !answer.message) throw new Error(words.answered.replace("%(status)s", response.status));
         return answer;
       });
     }, function () {
-      throw new Error("The server could not be reached: nothing changed.");
+      throw new Error(words.unreachable);
     });
   }
 
@@ -64,7 +86,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "queue-undo";
-      button.textContent = "Undo";
+      button.textContent = words.undo;
       button.addEventListener("click", undo);
       live.appendChild(button);
     }
@@ -86,9 +108,8 @@
     if (state) state.innerHTML = answer.state_html;
     var count = document.querySelector(".queue-header-count");
     if (count && typeof answer.pending === "number") {
-      count.textContent = answer.pending
-        ? answer.pending + " comment" + (answer.pending === 1 ? "" : "s") + " awaiting moderation"
-        : "No comments awaiting moderation";
+      // Worded by the server, with the language's plural.
+      count.textContent = answer.pending_text;
       count.classList.toggle("has-pending", answer.pending > 0);
     }
   }
@@ -126,11 +147,15 @@
     var cell = document.createElement("td");
     cell.colSpan = row.children.length;
     cell.innerHTML =
-      '<div class="queue-reply-box"><p><label>Reply as the site' +
-      (row.querySelector(".queue-comment").dataset.status === "pending" ? " (approves the comment first)" : "") +
-      ':<br><textarea rows="4"></textarea></label></p><p class="queue-reply-error errornote" hidden></p>' +
-      '<p><button type="button" class="button default" data-reply="send">Reply</button> ' +
-      '<button type="button" class="button" data-reply="cancel">Cancel</button></p></div>';
+      '<div class="queue-reply-box"><p><label><span></span><br><textarea rows="4"></textarea></label></p>' +
+      '<p class="queue-reply-error errornote" hidden></p>' +
+      '<p><button type="button" class="button default" data-reply="send"></button> ' +
+      '<button type="button" class="button" data-reply="cancel"></button></p></div>';
+    // The words go in as text, never as HTML.
+    cell.querySelector("label span").textContent =
+      row.querySelector(".queue-comment").dataset.status === "pending" ? words.reply_label_pending : words.reply_label;
+    cell.querySelector("[data-reply=send]").textContent = words.reply;
+    cell.querySelector("[data-reply=cancel]").textContent = words.cancel;
     box.appendChild(cell);
     row.parentNode.insertBefore(box, row.nextSibling);
     var textarea = cell.querySelector("textarea");
