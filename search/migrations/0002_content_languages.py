@@ -30,8 +30,10 @@ post's "Gregorian chant" through them.
 - comments_comment.search_config, .search_words: kept by a BEFORE trigger
   from the post's row in search_post; a post's change of language re-keeps
   its comments.
-- The GIN indexes move to the search_words columns; 0001's vectors stay
-  (the words as written, from which search_words starts) without theirs.
+- search_words replaces 0001's vectors of the words as written
+  (search_post.search_vector and .search_heading, the comments' generated
+  search_vector) and their indexes: kept beside it, they made the comments
+  table half as big again for nothing.
 """
 
 from django.db import migrations
@@ -211,19 +213,14 @@ BEGIN
         RETURN NULL;
     END IF;
     content_config := search_language_config(NEW.language);
-    INSERT INTO search_post (post_id, search_vector, search_heading, search_text,
-                             config, search_words, search_heading_words)
+    INSERT INTO search_post (post_id, search_text, config, search_words, search_heading_words)
     VALUES (NEW.id,
-            search_post_vector(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
-            search_post_heading_vector(NEW.title, NEW.artist, NEW.album),
             search_post_text(NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
             content_config,
             search_post_words(content_config, NEW.title, NEW.artist, NEW.album, NEW.body, NEW.excerpt),
             search_post_heading_words(content_config, NEW.title, NEW.artist, NEW.album))
     ON CONFLICT (post_id) DO UPDATE
-        SET search_vector = EXCLUDED.search_vector,
-            search_heading = EXCLUDED.search_heading,
-            search_text = EXCLUDED.search_text,
+        SET search_text = EXCLUDED.search_text,
             config = EXCLUDED.config,
             search_words = EXCLUDED.search_words,
             search_heading_words = EXCLUDED.search_heading_words;
@@ -251,7 +248,8 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER search_comment_language BEFORE INSERT OR UPDATE OF body, name, post_id, search_config
+-- (UPDATE OF search_words too: a write to the column is recomputed, never kept.)
+CREATE TRIGGER search_comment_language BEFORE INSERT OR UPDATE OF body, name, post_id, search_config, search_words
     ON comments_comment FOR EACH ROW EXECUTE FUNCTION search_comment_language();
 
 -- Posts (and then their comments) whose configuration is not the one their
@@ -293,14 +291,18 @@ BEGIN
 END
 $$;
 
+-- 0001's vectors of the words as written are part of search_words now.
+DROP INDEX search_post_fts_idx;
+DROP INDEX search_post_heading_idx;
+DROP INDEX search_comment_fts_idx;
+ALTER TABLE search_post DROP COLUMN search_vector, DROP COLUMN search_heading;
+ALTER TABLE comments_comment DROP COLUMN search_vector;
+
 -- Every row once: the triggers compute the new columns.
 UPDATE posts_post SET language = language;
 UPDATE comments_comment SET search_config = NULL;
 ALTER TABLE search_post ALTER COLUMN search_words SET NOT NULL, ALTER COLUMN search_heading_words SET NOT NULL;
 
-DROP INDEX search_post_fts_idx;
-DROP INDEX search_post_heading_idx;
-DROP INDEX search_comment_fts_idx;
 CREATE INDEX search_post_config_idx ON search_post (config);
 CREATE INDEX search_post_words_idx ON search_post USING gin (search_words);
 CREATE INDEX search_post_heading_words_idx ON search_post USING gin (search_heading_words);
@@ -313,6 +315,14 @@ DROP INDEX IF EXISTS search_comment_words_idx;
 DROP INDEX IF EXISTS search_post_heading_words_idx;
 DROP INDEX IF EXISTS search_post_words_idx;
 DROP INDEX IF EXISTS search_post_config_idx;
+ALTER TABLE comments_comment ADD COLUMN search_vector tsvector
+    GENERATED ALWAYS AS (search_comment_vector(body, name)) STORED;
+ALTER TABLE search_post ADD COLUMN search_vector tsvector, ADD COLUMN search_heading tsvector;
+UPDATE search_post d
+   SET search_vector = search_post_vector(p.title, p.artist, p.album, p.body, p.excerpt),
+       search_heading = search_post_heading_vector(p.title, p.artist, p.album)
+  FROM posts_post p WHERE p.id = d.post_id;
+ALTER TABLE search_post ALTER COLUMN search_vector SET NOT NULL, ALTER COLUMN search_heading SET NOT NULL;
 CREATE INDEX search_post_fts_idx ON search_post USING gin (search_vector);
 CREATE INDEX search_post_heading_idx ON search_post USING gin (search_heading);
 CREATE INDEX search_comment_fts_idx ON comments_comment USING gin (search_vector)
