@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from archive.models import CommentSource, ImportRun, PostSource
 from archive.summary import summary_lines
@@ -46,19 +48,19 @@ class ImportRunAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="Posts created")
+    @admin.display(description=_("Posts created"))
     def posts(self, run):
         return run.counts.get("posts_created", 0)
 
-    @admin.display(description="Comments created")
+    @admin.display(description=_("Comments created"))
     def comments(self, run):
         return run.counts.get("comments_created", 0)
 
-    @admin.display(description="Warnings")
+    @admin.display(description=_("Warnings"))
     def warning_count(self, run):
         return run.counts.get("warnings", len(run.warnings))
 
-    @admin.display(description="Summary")
+    @admin.display(description=_("Summary"))
     def summary(self, run):
         if not run.counts:
             return "—"
@@ -66,18 +68,29 @@ class ImportRunAdmin(ReadOnlyAdmin):
         posts = reverse("admin:archive_postsource_changelist") + f"?run__id__exact={run.pk}"
         comments = reverse("admin:archive_commentsource_changelist") + f"?run__id__exact={run.pk}"
         return format_html(
-            '<ul>{}</ul><p><a href="{}">Posts from this import</a> · <a href="{}">Comments from this import</a></p>',
+            '<ul>{}</ul><p><a href="{}">{}</a> · <a href="{}">{}</a></p>',
             format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
             posts,
+            gettext("Posts from this import"),
             comments,
+            gettext("Comments from this import"),
         )
 
-    @admin.display(description="Warnings")
+    # The warnings themselves stay as the import wrote them: the command's
+    # operator-facing English, stored with the run.
+    @admin.display(description=_("Warnings"))
     def warning_list(self, run):
         if not run.warnings:
-            return "None"
+            return gettext("No warnings")
         more = run.counts.get("warnings", 0) - len(run.warnings)
-        tail = format_html("<li>… and {} more</li>", more) if more > 0 else ""
+        tail = (
+            format_html(
+                "<li>{}</li>",
+                ngettext("… and %(count)s more", "… and %(count)s more", more) % {"count": more},
+            )
+            if more > 0
+            else ""
+        )
         return format_html(
             "<ol>{}{}</ol>", format_html_join("", "<li>{}</li>", ((w,) for w in run.warnings)), tail
         )
@@ -107,11 +120,11 @@ class PostSourceAdmin(ReadOnlyAdmin):
 
 
 class InferredFilter(admin.SimpleListFilter):
-    title = "reply link"
+    title = _("reply link")
     parameter_name = "link"
 
     def lookups(self, request, model_admin):
-        return [("inferred", "Inferred (@name or stated)"), ("undone", "Inferred, undone")]
+        return [("inferred", _("Inferred (@name or stated)")), ("undone", _("Inferred, undone"))]
 
     def queryset(self, request, queryset):
         if self.value() == "inferred":
@@ -141,15 +154,15 @@ class CommentSourceAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ["undo_inferred_links", "restore_inferred_links"]
 
-    @admin.display(description="Comment")
+    @admin.display(description=_("Comment"))
     def excerpt(self, source):
         return f"{source.comment.name}: {Truncator(source.comment.body).words(10)}"
 
-    @admin.display(description="Post")
+    @admin.display(description=_("Post"))
     def post(self, source):
         return source.comment.post
 
-    @admin.display(description="In reply to")
+    @admin.display(description=_("In reply to"))
     def in_reply_to(self, source):
         parent = source.comment.parent
         if parent is None:
@@ -163,19 +176,19 @@ class CommentSourceAdmin(ReadOnlyAdmin):
 
     # permissions=["change"]: without it Django offers an action to anyone who may view the list.
     @admin.action(
-        description="Undo the inferred reply links of the selected comments", permissions=["change"]
+        description=_("Undo the inferred reply links of the selected comments"), permissions=["change"]
     )
     def undo_inferred_links(self, request, queryset):
         count = queryset.undo_inferred_links()
-        self.message_user(
-            request, f"{count} inferred reply link{'s' if count != 1 else ''} undone.", messages.SUCCESS
+        message = ngettext(
+            "%(count)d inferred reply link undone.", "%(count)d inferred reply links undone.", count
         )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     @admin.action(
-        description="Restore the undone reply links of the selected comments", permissions=["change"]
+        description=_("Restore the undone reply links of the selected comments"), permissions=["change"]
     )
     def restore_inferred_links(self, request, queryset):
         count = queryset.restore_inferred_links()
-        self.message_user(
-            request, f"{count} reply link{'s' if count != 1 else ''} restored.", messages.SUCCESS
-        )
+        message = ngettext("%(count)d reply link restored.", "%(count)d reply links restored.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from comments.models import Comment
 
@@ -27,25 +28,27 @@ def path_key(url_or_path):
 
 class ImportRun(models.Model):
     class Status(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed (nothing written)"
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed (nothing written)")
 
-    file_name = models.CharField(max_length=500)
-    format = models.CharField(max_length=20)
-    site = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    options = models.JSONField(default=dict, blank=True)
+    # The admin's labels (verbose_name) are the interface's, translated.
+    file_name = models.CharField(_("file name"), max_length=500)
+    format = models.CharField(_("format"), max_length=20)
+    site = models.CharField(_("site"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    options = models.JSONField(_("options"), default=dict, blank=True)
     # The summary the command prints: created/existing/skipped posts and
     # comments, kinds, statuses, replies, depth, skipped items by reason.
-    counts = models.JSONField(default=dict, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        verbose_name = "import"
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
 
     def __str__(self):
         return f"{self.file_name} ({self.format}, {self.started_at:%Y-%m-%d %H:%M})"
@@ -64,28 +67,39 @@ class PostSourceQuerySet(models.QuerySet):
 
 
 class PostSource(models.Model):
-    post = models.ForeignKey("posts.Post", on_delete=models.CASCADE, related_name="sources")
-    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    post = models.ForeignKey(
+        "posts.Post", on_delete=models.CASCADE, related_name="sources", verbose_name=_("post")
+    )
+    run = models.ForeignKey(
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("import"),
+    )
     # The blog the post came from (e.g. "wpthemetestdata.wordpress.com",
     # "disqus:hexo-tanglei") and its key there (WordPress post id, Disqus
     # thread dsq:id): unique together, so an item is imported once.
-    site = models.CharField(max_length=300)
-    key = models.CharField(max_length=300)
+    site = models.CharField(_("site"), max_length=300)
+    key = models.CharField(_("key"), max_length=300)
     # The id old links use (/?p=123, /archives/123).
-    original_id = models.CharField(max_length=64, blank=True)
-    original_url = models.TextField(blank=True)
-    path_key = models.CharField(max_length=1000, blank=True, editable=False)
-    post_type = models.CharField(max_length=40, blank=True)
-    post_status = models.CharField(max_length=40, blank=True)
-    author = models.CharField(max_length=300, blank=True)
+    original_id = models.CharField(_("original id"), max_length=64, blank=True)
+    original_url = models.TextField(_("original address"), blank=True)
+    path_key = models.CharField(_("lookup path"), max_length=1000, blank=True, editable=False)
+    post_type = models.CharField(_("post type"), max_length=40, blank=True)
+    post_status = models.CharField(_("post status"), max_length=40, blank=True)
+    author = models.CharField(_("author"), max_length=300, blank=True)
     # [{"domain": "category"|"post_tag", "slug": ..., "name": ...}]
-    categories = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(_("categories"), default=list, blank=True)
     # Whatever else the source said (guid, password, ping status, ...).
-    extra = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(_("other data"), default=dict, blank=True)
 
     objects = PostSourceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("post source")
+        verbose_name_plural = _("post sources")
         constraints = [models.UniqueConstraint(fields=["site", "key"], name="postsource_site_key")]
         indexes = [
             # Old permalinks answered by the 404 handler.
@@ -155,33 +169,46 @@ class CommentSourceQuerySet(models.QuerySet):
 
 class CommentSource(models.Model):
     class ParentOrigin(models.TextChoices):
-        NONE = "", "Top level"
-        RECORDED = "recorded", "Recorded by the source"
-        AT_NAME = "at_name", "Inferred from an @name"
-        STATED = "stated", "Stated by the archivist (--replies)"
-        MISSING = "missing", "Parent missing from the file: made top level"
-        UNDONE = "undone", "Inferred link undone"
+        NONE = "", _("Top level")
+        RECORDED = "recorded", _("Recorded by the source")
+        AT_NAME = "at_name", _("Inferred from an @name")
+        STATED = "stated", _("Stated by the archivist (--replies)")
+        MISSING = "missing", _("Parent missing from the file: made top level")
+        UNDONE = "undone", _("Inferred link undone")
 
     INFERRED_ORIGINS = (ParentOrigin.AT_NAME, ParentOrigin.STATED)
 
-    comment = models.ForeignKey("comments.Comment", on_delete=models.CASCADE, related_name="sources")
-    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.ForeignKey(
+        "comments.Comment", on_delete=models.CASCADE, related_name="sources", verbose_name=_("comment")
+    )
+    run = models.ForeignKey(
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("import"),
+    )
     # WordPress comment ids are unique only within a post, so the key is
     # "<post key>/<comment id>"; Disqus uses "dsq:<dsq:id>" (its <id> repeats).
-    site = models.CharField(max_length=300)
-    key = models.CharField(max_length=400)
-    original_id = models.CharField(max_length=64, blank=True)
-    original_parent_id = models.CharField(max_length=64, blank=True)
-    parent_origin = models.CharField(max_length=10, choices=ParentOrigin.choices, blank=True)
+    site = models.CharField(_("site"), max_length=300)
+    key = models.CharField(_("key"), max_length=400)
+    original_id = models.CharField(_("original id"), max_length=64, blank=True)
+    original_parent_id = models.CharField(_("original parent id"), max_length=64, blank=True)
+    parent_origin = models.CharField(
+        _("origin of the reply link"), max_length=10, choices=ParentOrigin.choices, blank=True
+    )
     # For an inferred link: what it was inferred from ("@poetichigh").
-    inferred_from = models.CharField(max_length=200, blank=True)
+    inferred_from = models.CharField(_("inferred from"), max_length=200, blank=True)
     # What did not fit our fields: the body's original HTML, an invalid
     # e-mail or website, the source's type and user id, ...
-    extra = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(_("other data"), default=dict, blank=True)
 
     objects = CommentSourceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("comment source")
+        verbose_name_plural = _("comment sources")
         constraints = [models.UniqueConstraint(fields=["site", "key"], name="commentsource_site_key")]
         indexes = [
             # ?replytocom=<original id> on an old permalink.

@@ -152,25 +152,34 @@ class Neighbour:
 
 
 class Post(models.Model):
-    title = models.CharField(max_length=300)
+    # The admin's labels (verbose_name) are the interface's, translated.
+    title = models.CharField(_("title"), max_length=300)
     # allow_unicode: "échafaud" stays readable in the address bar.
-    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
-    artist = models.CharField(max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True)
+    artist = models.CharField(_("artist"), max_length=200, blank=True)
     # /artists/<artist_slug>/: kept from artist by save() and the importer.
     # No index of its own: post_artist_idx starts with it.
     artist_slug = models.SlugField(
-        max_length=ARTIST_SLUG_MAX, blank=True, allow_unicode=True, editable=False, db_index=False
+        _("artist slug"),
+        max_length=ARTIST_SLUG_MAX,
+        blank=True,
+        allow_unicode=True,
+        editable=False,
+        db_index=False,
     )
-    album = models.CharField(max_length=200, blank=True)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.TextField(blank=True, help_text="HTML from the archive; sanitised when shown.")
-    excerpt = models.TextField(blank=True)
-    published_at = models.DateTimeField(default=timezone.now)
-    comments_open = models.BooleanField(default=True)
+    album = models.CharField(_("album"), max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    body = models.TextField(
+        _("body"), blank=True, help_text=_("HTML from the archive; sanitised when shown.")
+    )
+    excerpt = models.TextField(_("excerpt"), blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    comments_open = models.BooleanField(_("comments open"), default=True)
     # The content's language (a BCP 47 tag: "fr", "zh-Hans"), from the
     # import's <language> or the admin; blank: the site's (LANGUAGE_CODE).
     # The page marks the post lang="…" when it differs from the interface's.
     language = models.CharField(
+        _("language"),
         max_length=35,
         blank=True,
         default="",
@@ -183,24 +192,26 @@ class Post(models.Model):
             "The language the post and its thread are written in (fr, fr-FR, zh-Hans); blank: the site's."
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Bumped by the database (posts/migrations/0003_page_versions.py) on
     # every write to this post's comments: the page cache's key and the
     # page's Last-Modified.
-    thread_version = models.BigIntegerField(default=0, editable=False)
+    thread_version = models.BigIntegerField(_("thread version"), default=0, editable=False)
     # "N Responses": approved comments, not pingbacks. Kept by the same
     # triggers, so lists need no join with comments.
-    response_count = models.PositiveIntegerField(default=0, editable=False)
-    thread_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    response_count = models.PositiveIntegerField(_("responses"), default=0, editable=False)
+    thread_changed_at = models.DateTimeField(_("thread changed at"), null=True, blank=True, editable=False)
     # Bumped by the database on every update of this row, whoever makes it
     # (posts/migrations/0010_version_counters.py): the post page's cache key.
-    page_version = models.BigIntegerField(default=0, db_default=0, editable=False)
-    tags = models.ManyToManyField("Tag", blank=True, related_name="posts")
+    page_version = models.BigIntegerField(_("page version"), default=0, db_default=0, editable=False)
+    tags = models.ManyToManyField("Tag", blank=True, related_name="posts", verbose_name=_("tags"))
 
     objects = PostQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         ordering = ["-published_at", "-id"]
         indexes = [
             # The home page: newest first.
@@ -430,12 +441,14 @@ def _unique_slugs(tags):
 class Tag(models.Model):
     """A post's category or tag (imported blogs' categories and tags become these)."""
 
-    name = models.CharField(max_length=TAG_NAME_MAX)
-    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True, blank=True)
+    name = models.CharField(_("name"), max_length=TAG_NAME_MAX)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True, blank=True)
 
     objects = TagQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = [Lower("name"), "id"]
         constraints = [
             # One tag per name whatever its case: imports match names this way.
@@ -470,12 +483,16 @@ class SiteVersion(models.Model):
     is no write: the latest published_at up to now is the other half.
     """
 
-    version = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField(auto_now=True)
+    version = models.BigIntegerField(_("version"), default=0)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
     # Every post (scheduled ones too) and the sum of their response counts,
     # kept by the same trigger (posts/migrations/0012_archive_totals.py).
-    posts_total = models.BigIntegerField(default=0, db_default=0, editable=False)
-    responses_total = models.BigIntegerField(default=0, db_default=0, editable=False)
+    posts_total = models.BigIntegerField(_("posts in all"), default=0, db_default=0, editable=False)
+    responses_total = models.BigIntegerField(_("responses in all"), default=0, db_default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("site version")
+        verbose_name_plural = _("site versions")
 
     def __str__(self):
         return f"site version {self.version}"

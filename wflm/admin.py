@@ -3,11 +3,12 @@
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 
 class ThrottledLoginsAdmin(AccessAttemptAdmin):
     # Cleaning up deletes attempts (and so lifts lockouts): not for view-only staff.
-    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    @admin.action(description=_("Clean up expired attempts"), permissions=["delete"])
     def cleanup_expired_attempts(self, request, queryset):
         return super().cleanup_expired_attempts(request, queryset)
 

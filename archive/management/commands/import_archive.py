@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from archive.importers import FORMATS
 from archive.importers.base import ImportFailed, parse_status_map, parse_time_zone
@@ -84,7 +85,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{result.path} ({result.format}, site {result.site}): {outcome}.")
         )
-        for line in summary_lines(result.report):
+        # The summary speaks the admin's language; the terminal's is English (operator output).
+        with translation.override("en"):
+            lines = summary_lines(result.report)
+        for line in lines:
             self.stdout.write(f"  {line}")
         warnings = result.report.warnings
         if warnings:
