@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from comments.models import Comment
@@ -8,13 +10,19 @@ from posts.models import Post, Tag
 
 class CommentInline(admin.TabularInline):
     model = Comment
-    fields = ["name", "email", "body", "status", "parent", "created_at"]
+    fields = ["name", "email", "body", "status", "parent", "written"]
     # Status changes go through the comment actions, which log them.
-    readonly_fields = ["status", "created_at"]
+    readonly_fields = ["status", "written"]
     raw_id_fields = ["parent"]
     extra = 0
     show_change_link = True
     ordering = ["path"]
+
+    @admin.display(description=_("date"))
+    def written(self, comment):
+        # The "add another" row's comment is unsaved: its created_at is the
+        # database's default still, which would print as an object.
+        return localize(timezone.localtime(comment.created_at)) if comment.pk else "—"
 
 
 @admin.register(Post)

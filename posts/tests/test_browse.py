@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from comments.models import Comment
 from conftest import make_comment, make_post
@@ -403,6 +404,14 @@ def test_home_query_count_with_the_side_column_does_not_grow(client, django_asse
 
 
 # --- The admin -----------------------------------------------------------------------
+
+
+def test_the_post_change_page_shows_its_comments_dates_and_an_empty_row_without_one(admin_client):
+    post = make_post()
+    comment = make_comment(post)
+    page = admin_client.get(reverse("admin:posts_post_change", args=[post.pk])).content.decode()
+    assert "DatabaseDefault" not in page
+    assert date_format(timezone.localtime(comment.created_at), "DATETIME_FORMAT") in page
 
 
 def test_the_admin_edits_a_posts_tags(admin_client):
