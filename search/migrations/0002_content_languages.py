@@ -9,14 +9,16 @@ while names, titles and "The Who" are still found as written. A language
 without a configuration (Chinese, Japanese, ...) keeps the words as
 written plus the trigrams.
 
-Both go into one vector per row, search_words: the words as written, then
-the stems tagged with their configuration ('trompet' from a French post is
-stored as 'french:trompet'), positions and weights kept. A query is the
-words as written OR'ed with the same words stemmed and tagged for each
-language in use, so one GIN index serves it (separate vectors OR'ed in SQL
-made the planner read tables in order), and a row only ever matches its own
-language's stems: "chanter" (French stem "chant") never matches an English
-post's "Gregorian chant" through them.
+Both go into one vector per row, search_words: per field, the stems
+tagged with their configuration ('trompet' from a French post is stored
+as 'french:trompet'), then the words the configuration drops as stop
+words, as written; positions and weights kept. A query is the words as written
+OR'ed with the same words stemmed and tagged for each language in use, so
+one GIN index serves it (separate vectors OR'ed in SQL made the planner
+read tables in order), a row only ever matches its own language's stems
+("chanter", French stem "chant", never matches an English post's
+"Gregorian chant" through them), and any word a row holds is found: its
+own configuration stems it alike in the query.
 
 - search_language: a language's primary subtag ("fr" for "fr-CA") and its
   configuration, one row per configuration this server has, plus the row
@@ -153,46 +155,50 @@ CREATE FUNCTION search_tagged_query(config regconfig, tag text, words text) RETU
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     RETURN search_tag_lexemes(websearch_to_tsquery(config, words)::text, tag)::tsquery;
 
--- A row's words: as written, then (when its language has a configuration) stemmed and tagged.
-CREATE FUNCTION search_words(as_written tsvector, config text, stemmed tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN as_written || coalesce(search_tagged_vector(search_config_tag(config), stemmed), ''::tsvector);
+-- The words as written that the language's configuration drops (its stop
+-- words: "the", "who"): the lexemes of as_written at positions where
+-- stemmed, the same text's vector in that configuration, has none.
+CREATE FUNCTION search_stop_words(as_written tsvector, stemmed tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN ts_delete(as_written, ARRAY(
+        SELECT DISTINCT w.lexeme
+          FROM unnest(as_written) w, unnest(w.positions) AS wp (position)
+          JOIN (SELECT unnest(s.positions) AS position FROM unnest(stemmed) s) sp USING (position)));
 
-CREATE FUNCTION search_stemmed_post_vector(config regconfig, title text, artist text, album text, body text, excerpt text)
-    RETURNS tsvector
+-- One field's words, with its weight. Without a configuration: as written.
+-- With one: its stems, tagged, then the words it drops, as written. Every
+-- other word needs no copy as written: a query is also stemmed by each
+-- configuration in use, the row's own included, and a word stems the same
+-- in the query as in the row. (Per field: each field's positions start
+-- where the last one's ended, and the two vectors would disagree after a
+-- field ending in stop words.)
+CREATE FUNCTION search_field_words(config text, field text, weight "char") RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN setweight(to_tsvector(config, coalesce(title, '')), 'A')
-        || setweight(to_tsvector(config, coalesce(artist, '')), 'A')
-        || setweight(to_tsvector(config, coalesce(album, '')), 'B')
-        || setweight(to_tsvector(config, coalesce(search_strip_tags(body), '') || ' ' || coalesce(excerpt, '')), 'C');
+    RETURN setweight(CASE
+        WHEN config IS NULL THEN to_tsvector('wflm_unaccent', coalesce(field, ''))
+        ELSE search_tagged_vector(search_config_tag(config), to_tsvector(config::regconfig, coalesce(field, '')))
+             || search_stop_words(to_tsvector('wflm_unaccent', coalesce(field, '')),
+                                  to_tsvector(config::regconfig, coalesce(field, '')))
+        END, weight);
 
-CREATE FUNCTION search_stemmed_heading_vector(config regconfig, title text, artist text, album text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN setweight(to_tsvector(config, coalesce(title, '')), 'A')
-        || setweight(to_tsvector(config, coalesce(artist, '')), 'A')
-        || setweight(to_tsvector(config, coalesce(album, '')), 'B');
-
-CREATE FUNCTION search_stemmed_comment_vector(config regconfig, body text, name text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN setweight(to_tsvector(config, coalesce(body, '')), 'D')
-        || setweight(to_tsvector(config, coalesce(name, '')), 'C');
-
--- config: a configuration's name, or NULL (words as written only).
+-- config: a configuration's name, or NULL (words as written only). The
+-- weights of 0001's vectors: title and artist A, album B, text C; a
+-- comment's body D and its author's name C.
 CREATE FUNCTION search_post_words(config text, title text, artist text, album text, body text, excerpt text)
     RETURNS tsvector
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN search_words(search_post_vector(title, artist, album, body, excerpt), config,
-                        search_stemmed_post_vector(config::regconfig, title, artist, album, body, excerpt));
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN search_field_words(config, title, 'A') || search_field_words(config, artist, 'A')
+        || search_field_words(config, album, 'B')
+        || search_field_words(config, coalesce(search_strip_tags(body), '') || ' ' || coalesce(excerpt, ''), 'C');
 
 CREATE FUNCTION search_post_heading_words(config text, title text, artist text, album text) RETURNS tsvector
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN search_words(search_post_heading_vector(title, artist, album), config,
-                        search_stemmed_heading_vector(config::regconfig, title, artist, album));
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN search_field_words(config, title, 'A') || search_field_words(config, artist, 'A')
+        || search_field_words(config, album, 'B');
 
 CREATE FUNCTION search_comment_words(config text, body text, name text) RETURNS tsvector
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN search_words(search_comment_vector(body, name), config,
-                        search_stemmed_comment_vector(config::regconfig, body, name));
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN search_field_words(config, body, 'D') || search_field_words(config, name, 'C');
 
 ALTER TABLE search_post
     ADD COLUMN config text,
@@ -359,10 +365,8 @@ ALTER TABLE search_post DROP COLUMN IF EXISTS search_heading_words, DROP COLUMN 
 DROP FUNCTION IF EXISTS search_comment_words(text, text, text);
 DROP FUNCTION IF EXISTS search_post_heading_words(text, text, text, text);
 DROP FUNCTION IF EXISTS search_post_words(text, text, text, text, text, text);
-DROP FUNCTION IF EXISTS search_stemmed_comment_vector(regconfig, text, text);
-DROP FUNCTION IF EXISTS search_stemmed_heading_vector(regconfig, text, text, text);
-DROP FUNCTION IF EXISTS search_stemmed_post_vector(regconfig, text, text, text, text, text);
-DROP FUNCTION IF EXISTS search_words(tsvector, text, tsvector);
+DROP FUNCTION IF EXISTS search_field_words(text, text, "char");
+DROP FUNCTION IF EXISTS search_stop_words(tsvector, tsvector);
 DROP FUNCTION IF EXISTS search_tagged_query(regconfig, text, text);
 DROP FUNCTION IF EXISTS search_tagged_vector(text, tsvector);
 DROP FUNCTION IF EXISTS search_tag_lexemes(text, text);
