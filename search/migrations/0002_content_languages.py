@@ -26,7 +26,10 @@ own configuration stems it alike in the query.
   (LANGUAGE_CODE: search/apps.py keeps that row after every migrate).
 - wflm_<name>: a copy of PostgreSQL's <name> configuration whose words
   with letters outside ASCII pass through unaccent first, as wflm_unaccent
-  does: "élevé" and "eleve" reach the stemmer as one word.
+  does: "élevé" and "eleve" reach the stemmer as one word. Its twin
+  wflm_<name>_kept keeps the words as written less that stemmer's stop
+  words (a `simple` dictionary wflm_stop_<list> with the same list), which
+  tells apart the stop words to keep as written.
 - search_post.config, .search_words, .search_heading_words: kept by
   search_post_index (now also on UPDATE OF language).
 - comments_comment.search_config, .search_words: kept by a BEFORE trigger
@@ -91,6 +94,7 @@ DECLARE
     pair record;
     token text;
     dictionaries text;
+    stop_file text;
 BEGIN
     FOR pair IN
         SELECT DISTINCT code, name FROM (VALUES {_PAIRS}) AS p (code, name)
@@ -112,6 +116,30 @@ BEGIN
                 IF dictionaries IS NOT NULL THEN
                     EXECUTE format('ALTER TEXT SEARCH CONFIGURATION %I ALTER MAPPING FOR %s WITH unaccent, %s',
                                    'wflm_' || pair.name, token, dictionaries);
+                END IF;
+            END LOOP;
+            -- wflm_<name>_kept: the same words as written, less the
+            -- stop words the stemmer's dictionary drops for each token
+            -- type (search_field_words keeps those as written).
+            EXECUTE format('CREATE TEXT SEARCH CONFIGURATION %I (COPY = wflm_unaccent)', 'wflm_' || pair.name || '_kept');
+            FOREACH token IN ARRAY ARRAY['asciiword', 'asciihword', 'hword_asciipart', 'word', 'hword', 'hword_part'] LOOP
+                SELECT substring(d.dictinitoption FROM $re$stopwords = '([^']+)'$re$)
+                  INTO stop_file
+                  FROM pg_ts_config_map m
+                  JOIN pg_ts_config c ON c.oid = m.mapcfg
+                  JOIN pg_ts_dict d ON d.oid = m.mapdict
+                 WHERE c.cfgname = pair.name AND c.cfgnamespace = 'pg_catalog'::regnamespace
+                   AND m.maptokentype = (SELECT tokid FROM ts_token_type('default') WHERE alias = token)
+                   AND d.dictinitoption LIKE '%stopwords%'
+                 LIMIT 1;
+                IF stop_file IS NOT NULL THEN
+                    IF NOT EXISTS (SELECT 1 FROM pg_ts_dict WHERE dictname = 'wflm_stop_' || stop_file) THEN
+                        EXECUTE format('CREATE TEXT SEARCH DICTIONARY %I (TEMPLATE = pg_catalog.simple, STOPWORDS = %L)',
+                                       'wflm_stop_' || stop_file, stop_file);
+                    END IF;
+                    EXECUTE format('ALTER TEXT SEARCH CONFIGURATION %I ALTER MAPPING FOR %s WITH %s%I',
+                                   'wflm_' || pair.name || '_kept', token,
+                                   CASE WHEN token LIKE '%ascii%' THEN '' ELSE 'unaccent, ' END, 'wflm_stop_' || stop_file);
                 END IF;
             END LOOP;
         END IF;
@@ -140,45 +168,52 @@ CREATE FUNCTION search_config_tag(text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     RETURN regexp_replace($1, '^wflm_', '');
 
--- Each quoted lexeme of a tsvector's or tsquery's text ('it''s':1A)
--- prefixed with a tag and a colon; positions, weights and operators kept.
+-- Each quoted lexeme of a tsquery's text ('it''s' & !'b') prefixed with a
+-- tag and a colon; operators kept.
 CREATE FUNCTION search_tag_lexemes(text, text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     RETURN regexp_replace($1, $re$'((?:[^']|'')*)'$re$, '''' || $2 || ':\1''', 'g');
 
+-- The same for a tsvector, on every comment written, so without a regular
+-- expression: its text is 'a':1 'b':2,3A, and a lexeme holds no space, so
+-- every quote after a space opens one. (When the count says otherwise,
+-- the regular expression.)
 CREATE FUNCTION search_tagged_vector(tag text, vector tsvector) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN search_tag_lexemes(vector::text, tag)::tsvector;
+    RETURN CASE
+        WHEN length(vector) = 0 THEN vector
+        WHEN length(vector) = 1 + (length(vector::text) - length(replace(vector::text, ' ''', ''))) / 2
+            THEN ('''' || tag || ':' || replace(substr(vector::text, 2), ' ''', ' ''' || tag || ':'))::tsvector
+        ELSE search_tag_lexemes(vector::text, tag)::tsvector
+        END;
 
 -- The reader's words stemmed as config does, tagged as its rows' stems are.
 CREATE FUNCTION search_tagged_query(config regconfig, tag text, words text) RETURNS tsquery
     LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
     RETURN search_tag_lexemes(websearch_to_tsquery(config, words)::text, tag)::tsquery;
 
--- The words as written that the language's configuration drops (its stop
--- words: "the", "who"): the lexemes of as_written at positions where
--- stemmed, the same text's vector in that configuration, has none.
-CREATE FUNCTION search_stop_words(as_written tsvector, stemmed tsvector) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    RETURN ts_delete(as_written, ARRAY(
-        SELECT DISTINCT w.lexeme
-          FROM unnest(as_written) w, unnest(w.positions) AS wp (position)
-          JOIN (SELECT unnest(s.positions) AS position FROM unnest(stemmed) s) sp USING (position)));
+-- A stemmed field's words: its stems, tagged, then the words the stemmer
+-- drops (its stop words: "the", "who"), as written: those of as_written
+-- that kept, the field in the configuration's _kept twin, lacks.
+CREATE FUNCTION search_stemmed_field_words(tag text, stemmed tsvector, as_written tsvector, kept tsvector)
+    RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN search_tagged_vector(tag, stemmed) || ts_delete(as_written, tsvector_to_array(kept));
 
 -- One field's words, with its weight. Without a configuration: as written.
--- With one: its stems, tagged, then the words it drops, as written. Every
--- other word needs no copy as written: a query is also stemmed by each
--- configuration in use, the row's own included, and a word stems the same
--- in the query as in the row. (Per field: each field's positions start
--- where the last one's ended, and the two vectors would disagree after a
--- field ending in stop words.)
+-- With one: search_stemmed_field_words. Every other word needs no copy as
+-- written: a query is also stemmed by each configuration in use, the
+-- row's own included, and a word stems the same in the query as in the
+-- row. (Per field: each field's positions start where the last one's
+-- ended. Through search_stemmed_field_words, each to_tsvector runs once.)
 CREATE FUNCTION search_field_words(config text, field text, weight "char") RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN setweight(CASE
         WHEN config IS NULL THEN to_tsvector('wflm_unaccent', coalesce(field, ''))
-        ELSE search_tagged_vector(search_config_tag(config), to_tsvector(config::regconfig, coalesce(field, '')))
-             || search_stop_words(to_tsvector('wflm_unaccent', coalesce(field, '')),
-                                  to_tsvector(config::regconfig, coalesce(field, '')))
+        ELSE search_stemmed_field_words(search_config_tag(config),
+                                        to_tsvector(config::regconfig, coalesce(field, '')),
+                                        to_tsvector('wflm_unaccent', coalesce(field, '')),
+                                        to_tsvector((config || '_kept')::regconfig, coalesce(field, '')))
         END, weight);
 
 -- config: a configuration's name, or NULL (words as written only). The
@@ -366,7 +401,7 @@ DROP FUNCTION IF EXISTS search_comment_words(text, text, text);
 DROP FUNCTION IF EXISTS search_post_heading_words(text, text, text, text);
 DROP FUNCTION IF EXISTS search_post_words(text, text, text, text, text, text);
 DROP FUNCTION IF EXISTS search_field_words(text, text, "char");
-DROP FUNCTION IF EXISTS search_stop_words(tsvector, tsvector);
+DROP FUNCTION IF EXISTS search_stemmed_field_words(text, tsvector, tsvector, tsvector);
 DROP FUNCTION IF EXISTS search_tagged_query(regconfig, text, text);
 DROP FUNCTION IF EXISTS search_tagged_vector(text, tsvector);
 DROP FUNCTION IF EXISTS search_tag_lexemes(text, text);
@@ -381,6 +416,9 @@ DECLARE
 BEGIN
     FOR name IN SELECT cfgname FROM pg_ts_config WHERE cfgname LIKE 'wflm\_%' AND cfgname <> 'wflm_unaccent' LOOP
         EXECUTE format('DROP TEXT SEARCH CONFIGURATION %I', name);
+    END LOOP;
+    FOR name IN SELECT dictname FROM pg_ts_dict WHERE dictname LIKE 'wflm\_stop\_%' LOOP
+        EXECUTE format('DROP TEXT SEARCH DICTIONARY %I', name);
     END LOOP;
 END
 $$;

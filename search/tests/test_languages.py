@@ -205,3 +205,24 @@ def test_the_stemmed_indexes_serve_the_search():
         assert "search_comment_words_idx" in plan, plan
         cursor.execute(sql, params)
         assert len(cursor.fetchall()) == 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Who played the loneliest trumpets, it's true",
+        "see http://example.com/it's/a'b?q=1 or mail o'brien@example.com",
+        "l'échafaud — «ascenseur» 1958 3.14 rock-n-roll",
+        "",
+    ],
+)
+def test_stems_are_tagged_alike_by_the_fast_path_and_the_regular_expression(text):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_tagged_vector('english', v)::text, search_tag_lexemes(v::text, 'english')::tsvector::text"
+            " FROM (SELECT to_tsvector('wflm_english', %s) AS v) s",
+            [text],
+        )
+        fast, regular = cursor.fetchone()
+    assert fast == regular
+    assert all(lexeme.startswith("'english:") for lexeme in fast.split(" ") if fast)
