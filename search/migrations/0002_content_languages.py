@@ -218,22 +218,20 @@ CREATE FUNCTION search_field_words(config text, field text, weight "char") RETUR
 
 -- config: a configuration's name, or NULL (words as written only). The
 -- weights of 0001's vectors: title and artist A, album B, text C; a
--- comment's body D and its author's name C.
+-- comment's body D and its author's name C. Names (the artist, the
+-- commenter) are kept as written in every language: "Davis" is no form of
+-- "davi", and a name is searched as it is spelt.
 CREATE FUNCTION search_post_words(config text, title text, artist text, album text, body text, excerpt text)
     RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN search_field_words(config, title, 'A') || search_field_words(config, artist, 'A')
+    RETURN search_field_words(config, title, 'A') || search_field_words(NULL, artist, 'A')
         || search_field_words(config, album, 'B')
         || search_field_words(config, coalesce(search_strip_tags(body), '') || ' ' || coalesce(excerpt, ''), 'C');
 
 CREATE FUNCTION search_post_heading_words(config text, title text, artist text, album text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN search_field_words(config, title, 'A') || search_field_words(config, artist, 'A')
+    RETURN search_field_words(config, title, 'A') || search_field_words(NULL, artist, 'A')
         || search_field_words(config, album, 'B');
-
-CREATE FUNCTION search_comment_words(config text, body text, name text) RETURNS tsvector
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN search_field_words(config, body, 'D') || search_field_words(config, name, 'C');
 
 ALTER TABLE search_post
     ADD COLUMN config text,
@@ -279,12 +277,17 @@ CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, arti
     ON posts_post FOR EACH ROW EXECUTE FUNCTION search_post_index();
 
 -- Every comment written (the site, the admin, an import's COPY) takes its
--- post's configuration.
+-- post's configuration, and its words as search_field_words makes them:
+-- the body (D) stemmed with its stop words as written ("So What" is a
+-- tune), the name (C) as written. (Keeping the stop words costs two more
+-- passes over the text: an import of 30,000 comments took 18 s with them,
+-- 14 s without, 9 s with no search trigger at all.)
 CREATE FUNCTION search_comment_language() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     NEW.search_config := (SELECT d.config FROM search_post d WHERE d.post_id = NEW.post_id);
-    NEW.search_words := search_comment_words(NEW.search_config, NEW.body, NEW.name);
+    NEW.search_words := search_field_words(NEW.search_config, NEW.body, 'D')
+        || search_field_words(NULL, NEW.name, 'C');
     RETURN NEW;
 END
 $$;
@@ -397,7 +400,6 @@ CREATE TRIGGER search_post_index AFTER INSERT OR DELETE OR UPDATE OF title, arti
 ALTER TABLE comments_comment DROP COLUMN IF EXISTS search_words, DROP COLUMN IF EXISTS search_config;
 ALTER TABLE search_post DROP COLUMN IF EXISTS search_heading_words, DROP COLUMN IF EXISTS search_words,
     DROP COLUMN IF EXISTS config;
-DROP FUNCTION IF EXISTS search_comment_words(text, text, text);
 DROP FUNCTION IF EXISTS search_post_heading_words(text, text, text, text);
 DROP FUNCTION IF EXISTS search_post_words(text, text, text, text, text, text);
 DROP FUNCTION IF EXISTS search_field_words(text, text, "char");
