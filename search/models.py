@@ -50,7 +50,7 @@ _SPACES = re.compile(r"\s+")
 
 # websearch_to_tsquery on a literal is folded to a constant when the query
 # is planned, so the planner sees the real tsquery (and its estimates).
-# The words as written (wflm_unaccent) ...
+# The reader's words as written (wflm_unaccent):
 _AS_WRITTEN = "websearch_to_tsquery('wflm_unaccent', %(words)s)"
 # ts_rank weights are {D, C, B, A}. Posts: the defaults (body C 0.2, album
 # B 0.4, title and artist A 1.0). Comments: body D 0.1, name C 0.05.
@@ -58,11 +58,12 @@ _COMMENT_RANK_WEIGHTS = "'{0.1, 0.05, 0, 0}', "
 
 
 def _tsquery(configs):
-    """SQL: the words as written, or stemmed in any content language in use.
+    """SQL: the words as written, OR'ed with them stemmed in each content language in use.
 
-    ... each language's stems tagged as its rows' are
+    Each language's stems are tagged as its rows' are
     (search/migrations/0002_content_languages.py), so a row only ever
-    matches its own language's stems; immutable, so folded as well.
+    matches its own language's stems; search_tagged_query is immutable, so
+    it is folded at planning as well.
     """
     stemmed = [
         f"search_tagged_query(%(config{index})s::regconfig, %(tag{index})s, %(words)s)"
