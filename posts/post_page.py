@@ -197,6 +197,6 @@ THREAD_SLOT = mark_safe("<!--wflm:thread-->")  # noqa: S308 (a constant)
 
 def _splice_thread(content, thread_html, charset):
     before, slot, after = content.partition(THREAD_SLOT.encode(charset))
-    if not slot:  # the template has no thread (an error page)
+    if not slot:  # a post_detail.html of a site's own without the slot: no thread, not one after </html>
         return content
     return b"".join((before, thread_html.encode(charset), after))

@@ -12,7 +12,7 @@ from posts.models import Post
 from search import models
 from search.apps import keep_site_language
 from search.query import Terms
-from search.tests.test_search import hits, links, search
+from search.tests.test_search import fill_for_plans, hits, links, search
 
 pytestmark = pytest.mark.django_db
 
@@ -177,19 +177,7 @@ def test_the_languages_in_use_are_listed_once_each():
 def test_the_stemmed_indexes_serve_the_search():
     post = make_post(language="fr")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO comments_comment (post_id, name, email, url, body, body_html, status, kind,"
-            " ip_address, user_agent, original_id, reply_inferred, moderation_rule, moderation_note,"
-            " notify_replies, submission_key)"
-            " SELECT %s, 'r', '', '', 'commentaire ' || g || CASE WHEN g %% 500 = 0 THEN ' trompettes' ELSE '' END,"
-            " '', 'approved', 'comment', NULL, '', '', false, '', '', false, ''"
-            " FROM generate_series(1, 5000) g",
-            [post.pk],
-        )
-        cursor.execute("ANALYZE comments_comment")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        # As in test_search: every row here is approved, so the planner may prefer these.
-        cursor.execute("DROP INDEX comment_status_idx, comment_thread_idx")
+        fill_for_plans(cursor, post, "trompettes")
         configs = models.content_configs(cursor)
         terms = Terms.parse("trompette")
         _, params = models.ranked_ids_sql(terms, 0, 10, timezone.now(), configs)

@@ -433,25 +433,32 @@ def test_python_and_sql_agree_on_the_scripts_without_spaces():
     assert query.Terms.parse(samples + "a").substrings == (samples,)
 
 
+def fill_for_plans(cursor, post, word):
+    """5,000 approved comments on post, one in 500 holding word; the planner left only the search indexes.
+
+    A test-sized table is cheaper to scan (the benchmark shows the plans at
+    1,000,000 rows), and every row here is approved, so the planner may
+    also fall back on the status indexes, as it sometimes did with this few
+    rows: those are dropped inside the test's transaction, which rolls back.
+    """
+    cursor.execute(
+        "INSERT INTO comments_comment (post_id, name, email, url, body, body_html, status, kind,"
+        " ip_address, user_agent, original_id, reply_inferred, moderation_rule, moderation_note,"
+        " notify_replies, submission_key)"
+        " SELECT %s, 'r', '', '', 'comment ' || g || CASE WHEN g %% 500 = 0 THEN ' ' || %s ELSE '' END,"
+        " '', 'approved', 'comment', NULL, '', '', false, '', '', false, ''"
+        " FROM generate_series(1, 5000) g",
+        [post.pk, word],
+    )
+    cursor.execute("ANALYZE comments_comment")
+    cursor.execute("SET LOCAL enable_seqscan = off")
+    cursor.execute("DROP INDEX comment_status_idx, comment_thread_idx")
+
+
 def test_queries_use_the_indexes(client):
     post = make_post()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO comments_comment (post_id, name, email, url, body, body_html, status, kind,"
-            " ip_address, user_agent, original_id, reply_inferred, moderation_rule, moderation_note,"
-            " notify_replies, submission_key)"
-            " SELECT %s, 'r', '', '', 'comment ' || g || CASE WHEN g %% 500 = 0 THEN ' trumpet 我喜欢' ELSE '' END,"
-            " '', 'approved', 'comment', NULL, '', '', false, '', '', false, ''"
-            " FROM generate_series(1, 5000) g",
-            [post.pk],
-        )
-        cursor.execute("ANALYZE comments_comment")
-        # A test-sized table is cheaper to scan; the benchmark shows the plans at 1,000,000 rows.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        # Nor may the planner fall back on the status indexes (every row here is
-        # approved), as it sometimes did with this few rows; dropped inside the
-        # test's transaction, which rolls back.
-        cursor.execute("DROP INDEX comment_status_idx, comment_thread_idx")
+        fill_for_plans(cursor, post, "trumpet 我喜欢")
         for sql in [
             "SELECT id FROM comments_comment c WHERE c.status = 'approved' AND c.kind = 'comment'"
             " AND c.search_words @@ websearch_to_tsquery('wflm_unaccent', 'trumpet')",
